@@ -1,0 +1,69 @@
+/** What one Dockerfile reads, as found by `analyzeDockerfile`. */
+
+/** The instruction through which an image is read. */
+export type ReadInstruction =
+  | 'FROM' // a stage's base image
+  | 'COPY' // COPY --from=<image>
+  | 'ADD' // ADD --from=<image>
+  | 'MOUNT' // RUN --mount=...,from=<image> (bind or cache mount)
+  | 'SYNTAX' // the `# syntax=` frontend image
+  | 'ONBUILD'; // ONBUILD COPY --from / ONBUILD RUN --mount=from (read by builds FROM this image)
+
+export type StageBase =
+  | { kind: 'image'; ref: string } // an image reference after ARG substitution, as written (not normalized)
+  | { kind: 'stage'; index: number } // FROM <earlier stage name or index>
+  | { kind: 'scratch' };
+
+export interface Stage {
+  /** 0-based position in the Dockerfile. */
+  index: number;
+  /** `AS name`, lower-cased as BuildKit matches it; undefined when unnamed. */
+  name?: string;
+  base: StageBase;
+  /** `FROM --platform=...` value after substitution, when given. */
+  platform?: string;
+  /** 1-based line of the FROM instruction. */
+  line: number;
+  /** Whether the final stage (the build target) depends on this stage; BuildKit skips the others. */
+  reachable: boolean;
+}
+
+export interface ImageRead {
+  /** Stage name, or its index as a decimal string when unnamed; '' for the syntax frontend. */
+  stage: string;
+  /** -1 for the syntax frontend. */
+  stageIndex: number;
+  instruction: ReadInstruction;
+  /** The image reference after ARG substitution, as written (not normalized). */
+  ref: string;
+  /** 1-based line of the instruction. */
+  line: number;
+  /**
+   * The platform the image is read for, when the stage says so (`FROM --platform=linux/amd64`, or
+   * `$BUILDPLATFORM` substituted); undefined means the build's target platform.
+   */
+  platform?: string;
+}
+
+export interface DockerfileAnalysis {
+  stages: Stage[];
+  /**
+   * Every image the build of the final stage reads, in Dockerfile order: FROMs, COPY/ADD --from,
+   * RUN --mount from, the syntax frontend, and ONBUILD forms. Only reachable stages count.
+   * Stage-to-stage references and `scratch` are not image reads.
+   */
+  reads: ImageRead[];
+  /** The `# syntax=` directive value, when present. */
+  syntax?: string;
+}
+
+export interface AnalyzeOptions {
+  /** The Dockerfile's path as shown in error messages. */
+  file: string;
+  /** The platform's build args; they override global ARG defaults. */
+  buildArgs: Record<string, string>;
+  /** Target platform, for BuildKit's automatic args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT, BUILDPLATFORM...). */
+  platform?: { os: string; architecture: string; variant?: string };
+  /** The builder's own platform, for BUILDPLATFORM/BUILDOS/BUILDARCH; default linux/amd64. */
+  buildPlatform?: { os: string; architecture: string; variant?: string };
+}

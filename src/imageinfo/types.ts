@@ -1,0 +1,86 @@
+/**
+ * The ImageBuilder `image-info.json` format (schemaVersion "2.0"), with imagewright's additions
+ * (`buildKey`, `fromImages`, `inputs`) on each platform. Files written by ImageBuilder lack them.
+ */
+
+export interface ImageInfo {
+  schemaVersion: string;
+  repos: RepoRecord[];
+}
+
+export interface RepoRecord {
+  repo: string;
+  images: ImageRecord[];
+}
+
+export interface ImageRecord {
+  productVersion?: string;
+  platforms: PlatformRecord[];
+  /** The multi-arch index for the image's sharedTags (ImageBuilder's ManifestData). */
+  manifest?: ManifestRecord;
+}
+
+export interface ManifestRecord {
+  /** `<registry>/<repo>@sha256:...` */
+  digest: string;
+  sharedTags: string[];
+  created?: string;
+  syndicatedDigests?: string[];
+}
+
+export interface LayerRecord {
+  digest: string;
+  size: number;
+}
+
+export interface FromImageRecord {
+  /** Stage name, or index as a string; '' for the syntax frontend. */
+  stage: string;
+  instruction: 'FROM' | 'COPY' | 'ADD' | 'MOUNT' | 'SYNTAX' | 'ONBUILD';
+  /** Normalized reference as read, e.g. `127.0.0.1:5000/base/busybox:1`. */
+  ref: string;
+  /** Per-platform digest read (`sha256:...`); for an internal image not yet built, ''. */
+  digest: string;
+  internal: boolean;
+  /** For internal images: the upstream platform's build key. */
+  buildKey?: string;
+}
+
+/** What the build key was computed from, kept so that a changed key can be explained. */
+export interface InputsRecord {
+  /** sha256 of the Dockerfile's bytes. */
+  dockerfile: string;
+  /** Digest of the build context (see ContextHash). */
+  context: string;
+  /** Per-file digests of the context (see ContextHash.files). */
+  contextFiles: Record<string, string>;
+  buildArgs: Record<string, string>;
+  /** `linux/amd64` form. */
+  platform: string;
+}
+
+export interface PlatformRecord {
+  /** Dockerfile path relative to the manifest folder, as ImageBuilder records it (a folder or file). */
+  dockerfile: string;
+  simpleTags: string[];
+  /** `<registry>/<repo>@sha256:...` as the registry reported it; '' when not pushed. */
+  digest: string;
+  /** Final stage's base image, `<ref>@sha256:...`. */
+  baseImageDigest?: string;
+  /** `Linux` / `Windows` (ImageBuilder capitalizes). */
+  osType: string;
+  /** ImageBuilder writes the display name (e.g. `Debian 12`); imagewright writes the manifest's osVersion. */
+  osVersion: string;
+  architecture: string;
+  /** imagewright addition; ImageBuilder folds the variant into architecture display. */
+  variant?: string;
+  created?: string;
+  commitUrl?: string;
+  /** ImageBuilder wrote plain digests in older files and `{digest,size}` in newer ones; normalized on read. */
+  layers?: LayerRecord[];
+  isUnchanged?: boolean;
+  /** imagewright additions. */
+  buildKey?: string;
+  fromImages?: FromImageRecord[];
+  inputs?: InputsRecord;
+}

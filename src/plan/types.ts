@@ -1,0 +1,84 @@
+import type { ContextHash } from '../context/types.js';
+import type { DockerfileAnalysis } from '../dockerfile/types.js';
+import type { BuildGraph } from '../graph/types.js';
+import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
+import type { Manifest, ManifestPlatform } from '../manifest/types.js';
+import type { ResolvedImage } from '../registry/types.js';
+
+/** Everything the planner decides from. Gathered by the shell (file system, registry); the planner does no I/O. */
+export interface PlanInput {
+  manifest: Manifest;
+  graph: BuildGraph;
+  /** Per platform id: its Dockerfile analysis, Dockerfile digest and context hash. */
+  platforms: Map<string, PlatformSources>;
+  /** External references resolved, keyed by `resolutionKey(ref, platform)`. */
+  resolved: ReadonlyMap<string, ResolvedImage>;
+  /** The previous image-info, or undefined when there is none (everything is new). */
+  previous: ImageInfo | undefined;
+  /**
+   * Recorded image digests (`<registry>/<repo>@sha256:...`) known to exist in the registry. The shell
+   * checks exactly those `reuseCandidates()` returns; a candidate absent from this set is missing.
+   */
+  existing: ReadonlySet<string>;
+  /** `--no-cache`: build everything. */
+  noCache: boolean;
+}
+
+export interface PlatformSources {
+  analysis: DockerfileAnalysis;
+  /** `sha256:<hex>` of the Dockerfile's bytes. */
+  dockerfileDigest: string;
+  context: ContextHash;
+}
+
+export type Decision = 'build' | 'reuse';
+
+export type Reason =
+  | { kind: 'new'; detail: string }
+  | { kind: 'no-build-key'; detail: string }
+  | { kind: 'dockerfile-changed'; detail: string }
+  | { kind: 'context-changed'; detail: string; added: string[]; removed: string[]; modified: string[] }
+  | { kind: 'build-args-changed'; detail: string; args: string[] }
+  | { kind: 'platform-changed'; detail: string; old: string; new: string }
+  | {
+      kind: 'from-image-changed';
+      detail: string;
+      stage: string;
+      instruction: FromImageRecord['instruction'];
+      ref: string;
+      oldDigest: string;
+      newDigest: string;
+    }
+  | { kind: 'upstream-rebuilt'; detail: string; upstream: string; path: string[] }
+  | { kind: 'image-missing'; detail: string; digest: string }
+  | { kind: 'no-cache'; detail: string }
+  /** The key changed but the record holds too little to say which input did (e.g. a record read from labels). */
+  | { kind: 'build-key-changed'; detail: string; old: string; new: string };
+
+export type ReasonKind = Reason['kind'];
+
+export interface PlatformPlan {
+  /** Graph node id (see ManifestPlatform.id). */
+  id: string;
+  platform: ManifestPlatform;
+  /** As in `graph`: relative to the manifest folder, `/Dockerfile` appended for folders. */
+  dockerfile: string;
+  /** The platform's own tags. */
+  tags: string[];
+  decision: Decision;
+  /** Empty for `reuse`. */
+  reasons: Reason[];
+  /** `sha256:<hex>`. */
+  buildKey: string;
+  fromImages: FromImageRecord[];
+  inputs: InputsRecord;
+  /** The matching record of the previous image-info, when there was one. */
+  previous?: PlatformRecord;
+  /** For `reuse`: tags the platform has now that the record lacks (to be added without a rebuild). */
+  newTags: string[];
+}
+
+export interface Plan {
+  /** In build order (upstreams first; ties in manifest order). */
+  platforms: PlatformPlan[];
+}
