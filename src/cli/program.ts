@@ -1,0 +1,52 @@
+/**
+ * imagewright's command line. Commands are thin: they parse options, call the shell (src/shell)
+ * and print. Errors a user can act on become one line on stderr and a documented exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../errors.js';
+import { registerGraphCommand } from './commands/graph.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { errorExitCode, formatError } from './output.js';
+
+export function createProgram(): Command {
+  const program = new Command()
+    .name('imagewright')
+    .description(
+      'Build and publish a repository\'s container images, rebuilding exactly the images whose inputs changed.\n' +
+        'Reads ImageBuilder manifest.json and image-info.json files.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride();
+  registerGraphCommand(program);
+  registerPlanCommand(program);
+  program.addHelpText(
+    'after',
+    `
+Exit codes:
+  0   success
+  1   a build or push failed
+  2   bad input (manifest, Dockerfile, image-info, options): the message names the file and location
+  3   registry error (authentication failure, unreachable registry)
+  10  plan --exit-code: something must build`,
+  );
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      if (err.code === 'imagewright.var') process.stderr.write(`imagewright: error: ${err.message}\n`);
+      return ExitCode.badInput;
+    }
+    process.stderr.write(`imagewright: error: ${formatError(err)}\n`);
+    return errorExitCode(err);
+  }
+}
+

@@ -1,0 +1,130 @@
+/**
+ * The imperative shell around the planner: reads the manifest, Dockerfiles and build contexts,
+ * asks the registry for digests, reads the previous image-info, then hands everything to the pure
+ * planner. All I/O for `plan` and `build` happens here, before any decision is made.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { hashContext } from '../context/index.js';
+import type { ContextHash } from '../context/types.js';
+import { analyzeDockerfile } from '../dockerfile/index.js';
+import type { DockerfileAnalysis } from '../dockerfile/types.js';
+import { InputError } from '../errors.js';
+import { buildGraph } from '../graph/index.js';
+import type { BuildGraph } from '../graph/types.js';
+import { readImageInfo } from '../imageinfo/index.js';
+import type { ImageInfo } from '../imageinfo/types.js';
+import { loadManifest } from '../manifest/index.js';
+import type { Manifest } from '../manifest/types.js';
+import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
+import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
+import type { RegistryReader, ResolvedImage } from '../registry/types.js';
+
+export interface LoadedRepository {
+  manifest: Manifest;
+  graph: BuildGraph;
+  sources: Map<string, PlatformSources>;
+}
+
+export interface LoadOptions {
+  manifestFile: string;
+  vars?: Record<string, string>;
+  warn?: (message: string) => void;
+  /** Skip hashing build contexts (the `graph` command needs only the Dockerfiles). */
+  skipContexts?: boolean;
+}
+
+/** Manifest, Dockerfile analyses and the graph: everything that needs only the file system. */
+export async function loadRepository(options: LoadOptions): Promise<LoadedRepository> {
+  const manifest = await loadManifest(options.manifestFile, { vars: options.vars ?? {}, warn: options.warn });
+  const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
+  const dockerfileTexts = new Map<string, Promise<Buffer>>();
+  const readOnce = (path: string): Promise<Buffer> => {
+    let text = dockerfileTexts.get(path);
+    if (!text) {
+      text = readFile(path);
+      dockerfileTexts.set(path, text);
+    }
+    return text;
+  };
+  const analyses = new Map<string, DockerfileAnalysis>();
+  const sources = new Map<string, PlatformSources>();
+  await Promise.all(
+    platforms.map(async (platform) => {
+      const bytes = await readOnce(platform.dockerfilePath).catch((err: NodeJS.ErrnoException) => {
+        throw new InputError(displayPath(platform.dockerfilePath), undefined, `cannot read Dockerfile: ${err.code ?? err.message}`);
+      });
+      const analysis = analyzeDockerfile(bytes.toString('utf8'), {
+        file: displayPath(platform.dockerfilePath),
+        buildArgs: platform.buildArgs,
+        platform: { os: platform.os, architecture: platform.architecture, variant: platform.variant },
+      });
+      analyses.set(platform.id, analysis);
+      const context: ContextHash = options.skipContexts
+        ? { digest: '', files: {} }
+        : await hashContext(platform.contextDir, platform.dockerfilePath);
+      sources.set(platform.id, { analysis, dockerfileDigest: sha256(bytes), context });
+    }),
+  );
+  const graph = buildGraph(manifest, analyses);
+  return { manifest, graph, sources };
+}
+
+export interface PlanOptions extends LoadOptions {
+  imageInfoFile: string | undefined;
+  registry: RegistryReader;
+  noCache?: boolean;
+  /** Used instead of the image-info file when given (e.g. records read back from registry labels). */
+  previous?: ImageInfo;
+}
+
+export interface PlanResult extends LoadedRepository {
+  input: PlanInput;
+  plan: Plan;
+}
+
+/** Gather every input, then plan. Resolves each distinct external reference once. */
+export async function planRepository(options: PlanOptions): Promise<PlanResult> {
+  const repo = await loadRepository(options);
+  const previous = options.previous ?? (options.imageInfoFile ? await readImageInfo(options.imageInfoFile) : undefined);
+  const resolved = await resolveExternal(repo.graph, options.registry);
+  const partial: Omit<PlanInput, 'existing'> = {
+    manifest: repo.manifest,
+    graph: repo.graph,
+    platforms: repo.sources,
+    resolved,
+    previous,
+    noCache: options.noCache ?? false,
+  };
+  const candidates = reuseCandidates(partial);
+  const existing = new Set<string>();
+  await Promise.all(
+    candidates.map(async (digestRef) => {
+      if (await options.registry.exists(digestRef)) existing.add(digestRef);
+    }),
+  );
+  const input: PlanInput = { ...partial, existing };
+  return { ...repo, input, plan: planBuilds(input) };
+}
+
+async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Promise<Map<string, ResolvedImage>> {
+  const resolved = new Map<string, ResolvedImage>();
+  await Promise.all(
+    externalResolutions(graph).map(async ({ ref, platform }) => {
+      const [os = 'linux', architecture = 'amd64', variant] = platform.split('/');
+      resolved.set(resolutionKey(ref, platform), await registry.resolve(ref, { os, architecture, variant }));
+    }),
+  );
+  return resolved;
+}
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** Paths in messages are relative to the working directory when that is shorter. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
