@@ -1,0 +1,161 @@
+/**
+ * Registry authentication: answers Basic and Bearer (token service) challenges with credentials from
+ * the Docker config file, and caches tokens per registry and scope. Secrets never enter a message.
+ */
+import { RegistryAuthError, RegistryError } from '../errors.js';
+import { parseAuthenticate, type AuthChallenge } from './challenge.js';
+import { credentialsFor, loadDockerConfig, type DockerConfig, type RegistryCredentials } from './credentials.js';
+import type { Transport } from './transport.js';
+
+type RegistryScheme = { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
+
+interface CachedToken {
+  value: string;
+  /** Epoch ms after which we fetch a new one rather than risk a 401. */
+  renewAt: number;
+}
+
+/** Token lifetime the distribution spec tells clients to assume when the answer names none. */
+const DEFAULT_TOKEN_SECONDS = 60;
+
+/** Token-related registry scopes: `repository:<name>:pull` and `repository:<name>:pull,push`. */
+export function pullScope(repository: string): string {
+  return `repository:${repository}:pull`;
+}
+
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+export class Authenticator {
+  readonly #transport: Transport;
+  readonly #dockerConfigPath: string;
+  #dockerConfig: DockerConfig | undefined;
+  readonly #schemes = new Map<string, RegistryScheme>();
+  readonly #tokens = new Map<string, Promise<CachedToken>>();
+
+  constructor(transport: Transport, dockerConfigPath: string) {
+    this.#transport = transport;
+    this.#dockerConfigPath = dockerConfigPath;
+  }
+
+  /** The Authorization header to send up front, once the registry has told us how it authenticates. */
+  async authorizationFor(registry: string, scope: string): Promise<string | undefined> {
+    const scheme = this.#schemes.get(registry);
+    if (!scheme) return undefined;
+    if (scheme.kind === 'basic') return basicAuthorization(this.#credentials(registry));
+    const token = await this.#token(registry, scope, scheme, false);
+    return `Bearer ${token.value}`;
+  }
+
+  /**
+   * Answer a 401's `WWW-Authenticate` header: the Authorization header to retry with.
+   * Throws RegistryAuthError when the challenge cannot be met.
+   */
+  async answerChallenge(registry: string, scope: string, header: string | null): Promise<string> {
+    const challenges = parseAuthenticate(header ?? '');
+    const bearer = challenges.find((challenge) => challenge.scheme === 'bearer' && challenge.params.realm);
+    if (bearer) {
+      const scheme = bearerScheme(registry, bearer);
+      this.#schemes.set(registry, scheme);
+      const token = await this.#token(registry, unionScopes(scope, bearer.params.scope), scheme, true, scope);
+      return `Bearer ${token.value}`;
+    }
+    if (challenges.some((challenge) => challenge.scheme === 'basic')) {
+      const credentials = this.#credentials(registry);
+      if (!credentials) throw new RegistryAuthError(`${registry}: the registry requires a login${this.credentialsNote(registry)}`);
+      this.#schemes.set(registry, { kind: 'basic' });
+      return basicAuthorization(credentials) ?? '';
+    }
+    throw new RegistryAuthError(`${registry}: HTTP 401 without a Basic or Bearer challenge`);
+  }
+
+  /** Where our credentials came from (or that we had none), for auth error messages. */
+  credentialsNote(registry: string): string {
+    const config = this.#config();
+    if (credentialsFor(config, registry)) return ` (using the credentials for ${registry} in ${config.path})`;
+    const helpers = config.usesCredentialHelpers ? '; credential helpers (credsStore, credHelpers) are not supported' : '';
+    return ` (no credentials for ${registry} in ${config.path}${helpers})`;
+  }
+
+  #config(): DockerConfig {
+    this.#dockerConfig ??= loadDockerConfig(this.#dockerConfigPath);
+    return this.#dockerConfig;
+  }
+
+  #credentials(registry: string): RegistryCredentials | undefined {
+    return credentialsFor(this.#config(), registry);
+  }
+
+  /**
+   * A token for `scope`, shared by concurrent callers. `cacheKey` is the scope the caller will ask for
+   * next time (the challenge may have widened the one requested); `renew` drops a token the registry refused.
+   */
+  #token(registry: string, scope: string, scheme: Extract<RegistryScheme, { kind: 'bearer' }>, renew: boolean, cacheKey = scope): Promise<CachedToken> {
+    const key = `${registry}|${cacheKey}`;
+    const cached = this.#tokens.get(key);
+    if (cached && !renew) {
+      return cached.then((token) => (token.renewAt > Date.now() ? token : this.#token(registry, scope, scheme, true, cacheKey)));
+    }
+    const fetching = this.#fetchToken(registry, scope, scheme);
+    this.#tokens.set(key, fetching);
+    fetching.catch(() => {
+      if (this.#tokens.get(key) === fetching) this.#tokens.delete(key);
+    });
+    return fetching;
+  }
+
+  async #fetchToken(registry: string, scope: string, scheme: Extract<RegistryScheme, { kind: 'bearer' }>): Promise<CachedToken> {
+    const url = new URL(scheme.realm);
+    if (scheme.service) url.searchParams.set('service', scheme.service);
+    for (const each of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', each);
+    const credentials = this.#credentials(registry);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (credentials) {
+      url.searchParams.set('account', credentials.username);
+      headers.Authorization = basicAuthorization(credentials) ?? '';
+    }
+    const started = Date.now();
+    const response = await this.#transport.send({ method: 'GET', url: url.toString(), headers });
+    if (response.status === 401 || response.status === 403) {
+      throw new RegistryAuthError(`${registry}: the token service at ${url.origin} refused access (HTTP ${response.status})${this.credentialsNote(registry)}`);
+    }
+    if (response.status !== 200) {
+      throw new RegistryError(`${registry}: the token service at ${url.origin} answered HTTP ${response.status}`, response.status);
+    }
+    return parseTokenAnswer(registry, url.origin, response.body, started);
+  }
+}
+
+function bearerScheme(registry: string, challenge: AuthChallenge): Extract<RegistryScheme, { kind: 'bearer' }> {
+  const realm = challenge.params.realm ?? '';
+  if (!/^https?:\/\//i.test(realm)) throw new RegistryError(`${registry}: the Bearer challenge's realm is not an http(s) URL`);
+  const scheme: Extract<RegistryScheme, { kind: 'bearer' }> = { kind: 'bearer', realm };
+  if (challenge.params.service) scheme.service = challenge.params.service;
+  return scheme;
+}
+
+function parseTokenAnswer(registry: string, origin: string, body: Buffer, started: number): CachedToken {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const answer = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const value = typeof answer.token === 'string' && answer.token ? answer.token : answer.access_token;
+  if (typeof value !== 'string' || !value) throw new RegistryError(`${registry}: the token service at ${origin} returned no token`);
+  const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : DEFAULT_TOKEN_SECONDS;
+  // Renew a little early so a token does not expire between our check and the registry's.
+  return { value, renewAt: started + seconds * 900 };
+}
+
+function unionScopes(ours: string, theirs: string | undefined): string {
+  const all = new Set([...ours.split(' '), ...(theirs ?? '').split(' ')].filter(Boolean));
+  return [...all].join(' ');
+}
+
+function basicAuthorization(credentials: RegistryCredentials | undefined): string | undefined {
+  if (!credentials) return undefined;
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}

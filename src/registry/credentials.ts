@@ -1,0 +1,102 @@
+/**
+ * Registry credentials from a Docker CLI config file (`auths` entries with base64 `auth`, or
+ * `username`/`password`). Keys match with or without scheme and path, as the Docker CLI matches them.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+export interface DockerConfig {
+  /** The file the config was read from (for messages); it may not exist. */
+  path: string;
+  /** `auths` entries keyed by registry host (scheme and path removed), in file order. */
+  auths: Map<string, RegistryCredentials>;
+  /** The file names a credential store or helpers, which imagewright does not run. */
+  usesCredentialHelpers: boolean;
+}
+
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+export function defaultDockerConfigPath(): string {
+  const dir = process.env.DOCKER_CONFIG;
+  return dir ? join(dir, 'config.json') : join(homedir(), '.docker', 'config.json');
+}
+
+/** Docker Hub's names; its credentials are stored under `https://index.docker.io/v1/`. */
+const DOCKER_HUB_HOSTS = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+
+/** `https://host:port/v1/` → `host:port`, the way the Docker CLI normalizes `auths` keys. */
+export function configKeyHost(key: string): string {
+  const withoutScheme = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const slash = withoutScheme.indexOf('/');
+  return (slash >= 0 ? withoutScheme.slice(0, slash) : withoutScheme).toLowerCase();
+}
+
+/** Read a Docker config file; a missing file is an empty config, a malformed one an InputError. */
+export function loadDockerConfig(path: string): DockerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, auths: new Map(), usesCredentialHelpers: false };
+    throw new InputError(path, undefined, `cannot read: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(path, undefined, `not valid JSON: ${(error as Error).message}`);
+  }
+  return parseDockerConfig(path, parsed);
+}
+
+/** Interpret an already-parsed config file body. */
+export function parseDockerConfig(path: string, parsed: unknown): DockerConfig {
+  if (!isObject(parsed)) throw new InputError(path, undefined, 'expected a JSON object');
+  const auths = new Map<string, RegistryCredentials>();
+  const entries = parsed.auths ?? {};
+  if (!isObject(entries)) throw new InputError(path, 'auths', 'expected an object');
+  for (const [key, entry] of Object.entries(entries)) {
+    const credentials = entryCredentials(path, key, entry);
+    const host = configKeyHost(key);
+    // An exact `host` key wins over a `https://host/...` key for the same registry.
+    if (credentials && (!auths.has(host) || key.trim().toLowerCase() === host)) auths.set(host, credentials);
+  }
+  const usesCredentialHelpers = typeof parsed.credsStore === 'string' || isObject(parsed.credHelpers);
+  return { path, auths, usesCredentialHelpers };
+}
+
+function entryCredentials(path: string, key: string, entry: unknown): RegistryCredentials | undefined {
+  const location = `auths[${JSON.stringify(key)}]`;
+  if (!isObject(entry)) throw new InputError(path, location, 'expected an object');
+  if (typeof entry.auth === 'string' && entry.auth !== '') {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new InputError(path, `${location}.auth`, 'is not the base64 of "username:password"');
+    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  if (typeof entry.username === 'string' && entry.username !== '' && typeof entry.password === 'string') {
+    return { username: entry.username, password: entry.password };
+  }
+  return undefined;
+}
+
+/** The credentials a config holds for a registry host (`docker.io` also matches Docker Hub's other names). */
+export function credentialsFor(config: DockerConfig, registry: string): RegistryCredentials | undefined {
+  const host = configKeyHost(registry);
+  const candidates = DOCKER_HUB_HOSTS.includes(host) ? DOCKER_HUB_HOSTS : [host];
+  for (const candidate of candidates) {
+    const found = config.auths.get(candidate);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

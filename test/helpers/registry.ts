@@ -1,0 +1,184 @@
+/**
+ * Starts the real distribution registry (Debian's /usr/bin/docker-registry) on loopback with a temp
+ * storage folder, without auth, with htpasswd Basic auth, or with token auth against a local token
+ * service. Test content is pushed straight through the registry API; no engine needed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTokenServer, type TokenServer } from './registry-token.js';
+
+export const REGISTRY_BINARY = '/usr/bin/docker-registry';
+
+export type RegistryAuthMode = 'none' | 'basic' | 'token';
+
+export interface StartRegistryOptions {
+  auth?: RegistryAuthMode;
+  username?: string;
+  password?: string;
+  /** Token mode: repositories the token service never grants. */
+  deniedRepositories?: string[];
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:<port>`: the registry part of image references. */
+  host: string;
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  auth: RegistryAuthMode;
+  username: string;
+  password: string;
+  /** Present in token mode. */
+  tokenServer?: TokenServer;
+  /** Scratch folder removed by stop(); tests may put files (Docker config files) in it. */
+  dir: string;
+  /** Authorization header value granting pull and push on `repository`, or undefined without auth. */
+  authorization(repository: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
+  const auth = options.auth ?? 'none';
+  const username = options.username ?? 'builder';
+  const password = options.password ?? 'correct horse battery staple';
+  const dir = mkdtempSync(join(tmpdir(), 'iw-registry-'));
+  let tokenServer: TokenServer | undefined;
+  let registryProcess: ChildProcess | undefined;
+  try {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const authConfig = await authSection(auth, dir, username, password, options.deniedRepositories ?? []);
+    tokenServer = authConfig.tokenServer;
+    const configPath = join(dir, 'config.yml');
+    writeFileSync(configPath, JSON.stringify(registryConfig(host, join(dir, 'data'), authConfig.section), null, 2));
+    registryProcess = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = captureOutput(registryProcess);
+    await waitUntilServing(`http://${host}`, registryProcess, output);
+    const child = registryProcess;
+    const server = tokenServer;
+    return {
+      host,
+      url: `http://${host}`,
+      auth,
+      username,
+      password,
+      ...(server && { tokenServer: server }),
+      dir,
+      authorization: (repository) => pushAuthorization(auth, username, password, server, repository),
+      stop: async () => {
+        await stopProcess(child);
+        await server?.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    if (registryProcess) await stopProcess(registryProcess);
+    await tokenServer?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function registryConfig(host: string, rootDirectory: string, auth: object | undefined): object {
+  // JSON is YAML, so the config needs no YAML writer.
+  return {
+    version: '0.1',
+    log: { level: 'error', accesslog: { disabled: true } },
+    storage: {
+      filesystem: { rootdirectory: rootDirectory },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: { addr: host, secret: 'imagewright-test-secret' },
+    ...(auth && { auth }),
+  };
+}
+
+async function authSection(
+  auth: RegistryAuthMode,
+  dir: string,
+  username: string,
+  password: string,
+  deniedRepositories: string[],
+): Promise<{ section?: object; tokenServer?: TokenServer }> {
+  if (auth === 'basic') {
+    const htpasswd = execFileSync('htpasswd', ['-Bbn', username, password], { encoding: 'utf8' });
+    const path = join(dir, 'htpasswd');
+    writeFileSync(path, htpasswd);
+    return { section: { htpasswd: { realm: 'imagewright-test', path } } };
+  }
+  if (auth === 'token') {
+    const tokenServer = await startTokenServer({ dir, users: { [username]: password }, deniedRepositories });
+    const section = {
+      token: { realm: tokenServer.realm, service: tokenServer.service, issuer: tokenServer.issuer, rootcertbundle: tokenServer.certPath },
+    };
+    return { section, tokenServer };
+  }
+  return {};
+}
+
+function pushAuthorization(
+  auth: RegistryAuthMode,
+  username: string,
+  password: string,
+  tokenServer: TokenServer | undefined,
+  repository: string,
+): string | undefined {
+  if (auth === 'basic') return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  if (auth === 'token' && tokenServer) {
+    return `Bearer ${tokenServer.mint('test-pusher', [{ type: 'repository', name: repository, actions: ['pull', 'push'] }])}`;
+  }
+  return undefined;
+}
+
+/** A port free right now on 127.0.0.1 (the registry binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The last few KB of the process's output, for a failure message. */
+function captureOutput(child: ChildProcess): () => string {
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8192);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => output;
+}
+
+async function waitUntilServing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}) before serving:\n${output()}`);
+    }
+    try {
+      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.status === 200 || response.status === 401) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`docker-registry did not start serving ${url} within 15 s:\n${output()}`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
