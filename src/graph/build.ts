@@ -1,0 +1,201 @@
+/**
+ * The dependency graph between the manifest's platforms: which platform reads which, through what,
+ * and the order to build them in. Pure; no I/O.
+ */
+import { relative } from 'node:path';
+import type { DockerfileAnalysis, ImageRead, ReadInstruction } from '../dockerfile/types.js';
+import { InputError } from '../errors.js';
+import { platformString, qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
+import { normalizePlatform, parsePlatform } from '../registry/platform.js';
+import { formatReference, normalizeReference, parseReference } from '../registry/reference.js';
+import type { BuildGraph, ClassifiedRead, EdgeVia, GraphEdge } from './types.js';
+
+const VIA: Record<ReadInstruction, EdgeVia> = {
+  FROM: 'FROM',
+  SYNTAX: 'FROM',
+  COPY: 'COPY',
+  ADD: 'COPY',
+  ONBUILD: 'COPY',
+  MOUNT: 'MOUNT',
+};
+
+/** The manifest's platforms in manifest order (repos, then images, then platforms). */
+export function manifestPlatforms(manifest: Manifest): ManifestPlatform[] {
+  return manifest.repos.flatMap((repo) => repo.images.flatMap((image) => image.platforms));
+}
+
+/**
+ * Build the graph from each platform's Dockerfile analysis (keyed by platform id).
+ * Throws InputError for a reference no platform can satisfy and for dependency cycles.
+ */
+export function buildGraph(manifest: Manifest, analyses: Map<string, DockerfileAnalysis>): BuildGraph {
+  const platforms = manifestPlatforms(manifest);
+  const tags = indexTags(manifest);
+  const reads = new Map<string, ClassifiedRead[]>();
+  const edges: GraphEdge[] = [];
+  const seenEdges = new Set<string>();
+  for (const platform of platforms) {
+    const analysis = analyses.get(platform.id);
+    if (!analysis) throw new Error(`no Dockerfile analysis for platform ${platform.id}`);
+    const classified = reachableReads(analysis).map((read) => classifyRead(read, platform, tags));
+    reads.set(platform.id, classified);
+    for (const c of classified) {
+      if (c.internal === undefined) continue;
+      const edge: GraphEdge = { from: c.internal, to: platform.id, via: VIA[c.read.instruction], stage: c.read.stage };
+      const key = JSON.stringify([edge.from, edge.to, edge.via, edge.stage]);
+      if (seenEdges.has(key)) continue;
+      seenEdges.add(key);
+      edges.push(edge);
+    }
+  }
+  const order = buildOrder(manifest, platforms, edges);
+  const position = new Map(order.map((p, i) => [p.id, i]));
+  // Edges listed by their downstream's place in the build order; within it, in Dockerfile order.
+  const sortedEdges = edges
+    .map((edge, i) => ({ edge, i }))
+    .sort((a, b) => (position.get(a.edge.to) ?? 0) - (position.get(b.edge.to) ?? 0) || a.i - b.i)
+    .map(({ edge }) => edge);
+  const orderedReads = new Map(order.map((p) => [p.id, reads.get(p.id) ?? []]));
+  return { order, edges: sortedEdges, reads: orderedReads };
+}
+
+/** The analyzer lists only reachable reads; filtering again keeps an unreachable stage out of keys regardless. */
+function reachableReads(analysis: DockerfileAnalysis): ImageRead[] {
+  return analysis.reads.filter((read) => read.stageIndex < 0 || analysis.stages[read.stageIndex]?.reachable !== false);
+}
+
+interface TagIndex {
+  /** Normalized `<registry>/<repo>:<tag>` of a platform tag → that platform. */
+  platformTags: Map<string, ManifestPlatform>;
+  /** Normalized `<registry>/<repo>:<sharedTag>` → the platforms of that image. */
+  sharedTags: Map<string, ManifestPlatform[]>;
+}
+
+function indexTags(manifest: Manifest): TagIndex {
+  const platformTags = new Map<string, ManifestPlatform>();
+  const sharedTags = new Map<string, ManifestPlatform[]>();
+  for (const repo of manifest.repos) {
+    for (const image of repo.images) {
+      for (const tag of image.sharedTags) {
+        const ref = normalizeReference(qualifiedTag(manifest, repo.name, tag));
+        if (ref && !sharedTags.has(ref)) sharedTags.set(ref, image.platforms);
+      }
+      for (const platform of image.platforms) {
+        for (const tag of platform.tags) {
+          const ref = normalizeReference(qualifiedTag(manifest, platform.repo, tag));
+          if (!ref) continue;
+          const other = platformTags.get(ref);
+          if (other && other.id !== platform.id) {
+            throw new InputError(platform.location.file, platform.location.path, `tag ${ref} is also a tag of ${other.id}`);
+          }
+          platformTags.set(ref, platform);
+        }
+      }
+    }
+  }
+  return { platformTags, sharedTags };
+}
+
+function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagIndex): ClassifiedRead {
+  const file = displayPath(platform.dockerfilePath || platform.dockerfile);
+  const parsed = parseReference(read.ref);
+  if (!parsed) throw new InputError(file, `line ${read.line}`, `"${read.ref}" is not a valid image reference`);
+  const ref = formatReference(parsed);
+  const target = read.platform ? read.platform.trim().toLowerCase() : platformString(platform);
+  const classified: ClassifiedRead = { read, ref, platform: target };
+  // A digest pins bytes that exist already; nothing the manifest builds can produce them.
+  if (parsed.digest) return classified;
+  const own = tags.platformTags.get(ref);
+  if (own) return { ...classified, internal: own.id };
+  const image = tags.sharedTags.get(ref);
+  if (!image) return classified;
+  const match = pickSharedPlatform(image, target, read.platform ? undefined : platform.osVersion);
+  if (!match) {
+    throw new InputError(
+      file,
+      `line ${read.line}`,
+      `${read.ref} names the multi-arch image ${ref}, which has no ${target} platform (it has ${image.map(platformString).join(', ')})`,
+    );
+  }
+  return { ...classified, internal: match.id };
+}
+
+/** The platform of a multi-arch image that a read for `target` gets; Windows images also differ by osVersion. */
+function pickSharedPlatform(image: ManifestPlatform[], target: string, osVersion: string | undefined): ManifestPlatform | undefined {
+  const wanted = parsePlatform(target);
+  if (!wanted) return undefined;
+  const want = normalizePlatform(wanted);
+  const candidates = image.filter((p) => {
+    const have = normalizePlatform(p);
+    return have.os === want.os && have.architecture === want.architecture && have.variant === want.variant;
+  });
+  return candidates.find((p) => osVersion !== undefined && p.osVersion === osVersion) ?? candidates[0];
+}
+
+/** Kahn's algorithm; among the platforms ready to build, the earliest in the manifest goes first. */
+function buildOrder(manifest: Manifest, platforms: ManifestPlatform[], edges: GraphEdge[]): ManifestPlatform[] {
+  const position = new Map(platforms.map((p, i) => [p.id, i]));
+  const upstreams = adjacency(platforms, edges, 'to', 'from');
+  const downstreams = adjacency(platforms, edges, 'from', 'to');
+  const waiting = new Map(platforms.map((p) => [p.id, upstreams.get(p.id)?.size ?? 0]));
+  const ready = platforms.filter((p) => waiting.get(p.id) === 0).map((p) => p.id);
+  const order: ManifestPlatform[] = [];
+  while (ready.length > 0) {
+    const id = ready.shift() as string;
+    order.push(platforms[position.get(id) ?? 0] as ManifestPlatform);
+    for (const next of downstreams.get(id) ?? []) {
+      const left = (waiting.get(next) ?? 0) - 1;
+      waiting.set(next, left);
+      if (left === 0) insertByPosition(ready, next, position);
+    }
+  }
+  if (order.length < platforms.length) {
+    const done = new Set(order.map((p) => p.id));
+    const cycle = findCycle(platforms.filter((p) => !done.has(p.id)).map((p) => p.id), upstreams, position);
+    throw new InputError(manifest.file, undefined, `dependency cycle between images: ${cycle.join(' → ')}`);
+  }
+  return order;
+}
+
+function adjacency(platforms: ManifestPlatform[], edges: GraphEdge[], key: 'from' | 'to', value: 'from' | 'to'): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>(platforms.map((p) => [p.id, new Set<string>()]));
+  for (const edge of edges) map.get(edge[key])?.add(edge[value]);
+  return map;
+}
+
+function insertByPosition(queue: string[], id: string, position: Map<string, number>): void {
+  const at = position.get(id) ?? 0;
+  let i = queue.length;
+  while (i > 0 && (position.get(queue[i - 1] as string) ?? 0) > at) i--;
+  queue.splice(i, 0, id);
+}
+
+/**
+ * A cycle among the platforms Kahn's algorithm could not order, as `a, b, c, a` in read direction
+ * (a is read by b ...), starting at its earliest platform in manifest order. Every such platform has an
+ * upstream among them, so walking upstream from any of them must revisit one.
+ */
+function findCycle(stuck: string[], upstreams: Map<string, Set<string>>, position: Map<string, number>): string[] {
+  const inStuck = new Set(stuck);
+  const byPosition = (a: string, b: string): number => (position.get(a) ?? 0) - (position.get(b) ?? 0);
+  const walk: string[] = [];
+  const seenAt = new Map<string, number>();
+  let current = stuck[0] as string;
+  while (!seenAt.has(current)) {
+    seenAt.set(current, walk.length);
+    walk.push(current);
+    const next = [...(upstreams.get(current) ?? [])].filter((id) => inStuck.has(id)).sort(byPosition)[0];
+    if (next === undefined) break;
+    current = next;
+  }
+  const loop = walk.slice(seenAt.get(current) ?? 0).reverse();
+  const first = loop.indexOf([...loop].sort(byPosition)[0] as string);
+  const rotated = [...loop.slice(first), ...loop.slice(0, first)];
+  return [...rotated, rotated[0] as string];
+}
+
+/** Paths in messages are relative to the working directory when that is shorter. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
