@@ -1,11 +1,18 @@
 /** The build context's content, as it enters a build key. */
 export interface ContextHash {
-  /** sha256 over the sorted (path, mode, content digest) entries. */
+  /** `sha256:<hex>` over the sorted (path, value) entries of `files`. */
   digest: string;
   /**
-   * Per-file digests keyed by POSIX path relative to the context folder, after `.dockerignore`,
-   * without the platform's own Dockerfile and `.dockerignore` (they enter the key on their own).
+   * Per-file digests keyed by POSIX path relative to the context folder, after the ignore file,
+   * without the platform's own Dockerfile (it enters the key on its own).
    * Value: `sha256:<hex>` of the bytes, suffixed `+x` for executables; symlinks are `link:<target>`.
+   *
+   * The ignore file in effect (`.dockerignore` or `<Dockerfile>.dockerignore`) is listed like any
+   * other file when its own patterns leave it in the context: `COPY .` then copies it, so its bytes
+   * can reach the image. When it excludes itself, only its effect (which files are listed) counts.
+   * Empty folders are not represented.
    */
   files: Record<string, string>;
+  /** Context-relative POSIX path of the ignore file that was applied, if any (for messages). */
+  ignoreFile?: string;
 }

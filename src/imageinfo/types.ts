@@ -1,6 +1,7 @@
 /**
  * The ImageBuilder `image-info.json` format (schemaVersion "2.0"), with imagewright's additions
- * (`buildKey`, `fromImages`, `inputs`) on each platform. Files written by ImageBuilder lack them.
+ * (`variant`, `buildKey`, `fromImages`, `inputs`) on each platform. Files written by ImageBuilder lack them.
+ * Fields this module does not know are kept on the objects as read and written back unchanged.
  */
 
 export interface ImageInfo {
@@ -21,7 +22,7 @@ export interface ImageRecord {
 }
 
 export interface ManifestRecord {
-  /** `<registry>/<repo>@sha256:...` */
+  /** `<registry>/<repo>@sha256:...`; '' while the index is not pushed yet (ImageBuilder then omits the field). */
   digest: string;
   sharedTags: string[];
   created?: string;
@@ -69,10 +70,14 @@ export interface PlatformRecord {
   baseImageDigest?: string;
   /** `Linux` / `Windows` (ImageBuilder capitalizes). */
   osType: string;
-  /** ImageBuilder writes the display name (e.g. `Debian 12`); imagewright writes the manifest's osVersion. */
+  /**
+   * The manifest's osVersion (`bookworm-slim`), as ImageBuilder has written it since late 2020 and
+   * imagewright writes it; ImageBuilder versions of 2020 wrote a display name (`Debian 12`) instead.
+   */
   osVersion: string;
+  /** ImageBuilder's display name: `amd64`, `arm64`, `arm32` for arm; the variant is not part of it. */
   architecture: string;
-  /** imagewright addition; ImageBuilder folds the variant into architecture display. */
+  /** imagewright addition: the manifest's variant (`v7`), which ImageBuilder does not record. */
   variant?: string;
   created?: string;
   commitUrl?: string;

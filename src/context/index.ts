@@ -1,0 +1,2 @@
+export { hashContext, clearContextCache } from './hash.js';
+export type { ContextHash } from './types.js';

@@ -1,0 +1,5 @@
+export { readImageInfo, parseImageInfo } from './read.js';
+export { writeImageInfo, serializeImageInfo } from './write.js';
+export { findPlatformRecord, recordMatchesPlatform, platformRecordIdentity, osDisplayNames, type PlatformKey } from './match.js';
+export { upsertPlatformRecord, setImageManifest, removePlatformsNotIn, type ImageKey } from './update.js';
+export type * from './types.js';

@@ -1,0 +1,202 @@
+/**
+ * Which image-info record belongs to which manifest platform.
+ *
+ * A record matches a platform when all of these agree:
+ * - Dockerfile: the same path, or the record names the folder and the platform its `Dockerfile`
+ *   (ImageBuilder records the path it resolved, which older versions left as the folder).
+ * - OS: `osType` compared case-insensitively (`Linux` vs `linux`).
+ * - OS version: the manifest's osVersion, which ImageBuilder has written since late 2020 and
+ *   imagewright writes; or one of the display names ImageBuilder derived from it (`Debian 12` for
+ *   `bookworm-slim`, `Azure Linux 3.0` for `azurelinux3.0`), which ImageBuilder wrote in 2020 and
+ *   still uses in its reports. See `osDisplayNames`.
+ * - Architecture: ImageBuilder's display name (`arm32` for arm, otherwise the Go name); a `vN`
+ *   suffix (`arm32v7`), when present, is read as the variant.
+ * - Variant: the record's `variant` (imagewright writes it) or the suffix above; a record from
+ *   ImageBuilder has neither, so its variant is unknown and matches any. Default variants are
+ *   equal to none, as containerd treats them: arm/v7, arm64/v8, amd64/v1.
+ */
+import type { ManifestPlatform } from '../manifest/types.js';
+import type { ImageInfo, PlatformRecord } from './types.js';
+
+/** What identifies a platform of the manifest; `tags` (its own tags), when given, breaks ties. */
+export type PlatformKey = Pick<ManifestPlatform, 'dockerfile' | 'os' | 'osVersion' | 'architecture' | 'variant'> & {
+  tags?: string[];
+};
+
+/** The record of `platform` in `repo`, or undefined when `info` has none. */
+export function findPlatformRecord(info: ImageInfo | undefined, repo: string, platform: PlatformKey): PlatformRecord | undefined {
+  let best: PlatformRecord | undefined;
+  let bestScore = -1;
+  for (const repoRecord of info?.repos ?? []) {
+    if (repoRecord.repo !== repo) continue;
+    for (const image of repoRecord.images) {
+      for (const record of image.platforms) {
+        if (!recordMatchesPlatform(record, platform)) continue;
+        // The same Dockerfile can appear in two images of a repo (once with its own tags, once only
+        // under shared tags); prefer the one whose tag state agrees, then one imagewright wrote.
+        const score = (sameTagState(record, platform) !== false ? 2 : 0) + (record.buildKey !== undefined ? 1 : 0);
+        if (score > bestScore) [best, bestScore] = [record, score];
+      }
+    }
+  }
+  return best;
+}
+
+export function recordMatchesPlatform(record: PlatformRecord, platform: PlatformKey): boolean {
+  return (
+    sameDockerfile(record.dockerfile, platform.dockerfile) &&
+    record.osType.toLowerCase() === platform.os.toLowerCase() &&
+    sameOsVersion(record.osVersion, platform.os, platform.osVersion) &&
+    sameArchitecture(record, platform)
+  );
+}
+
+/** Both have their own tags, or neither has; undefined when the platform's tags are not known. */
+export function sameTagState(record: PlatformRecord, platform: PlatformKey): boolean | undefined {
+  if (platform.tags === undefined) return undefined;
+  return record.simpleTags.length > 0 === platform.tags.length > 0;
+}
+
+/** The record's identity in manifest terms, to compare two records with the same rules. */
+export function recordAsPlatformKey(record: PlatformRecord): PlatformKey {
+  const { architecture, variant } = splitArchitecture(record);
+  return {
+    dockerfile: record.dockerfile,
+    os: record.osType.toLowerCase(),
+    osVersion: record.osVersion,
+    architecture,
+    variant: variant || undefined,
+    tags: record.simpleTags,
+  };
+}
+
+/** The identity fields of a record for `platform`, written the way ImageBuilder writes them, plus the variant. */
+export function platformRecordIdentity(
+  platform: PlatformKey & { tags: string[] },
+): Pick<PlatformRecord, 'dockerfile' | 'simpleTags' | 'osType' | 'osVersion' | 'architecture' | 'variant'> {
+  const identity: Pick<PlatformRecord, 'dockerfile' | 'simpleTags' | 'osType' | 'osVersion' | 'architecture' | 'variant'> = {
+    dockerfile: platform.dockerfile,
+    simpleTags: [...platform.tags].sort(),
+    osType: platform.os.charAt(0).toUpperCase() + platform.os.slice(1).toLowerCase(),
+    osVersion: platform.osVersion,
+    architecture: platform.architecture.toLowerCase() === 'arm' ? 'arm32' : platform.architecture.toLowerCase(),
+  };
+  if (platform.variant) identity.variant = platform.variant;
+  return identity;
+}
+
+export function sameDockerfile(recorded: string, dockerfile: string): boolean {
+  const a = cleanPath(recorded);
+  const b = cleanPath(dockerfile);
+  return a === b || `${a}/Dockerfile` === b || a === `${b}/Dockerfile`;
+}
+
+function cleanPath(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+function sameOsVersion(recorded: string, os: string, osVersion: string): boolean {
+  const r = recorded.toLowerCase();
+  return r === osVersion.toLowerCase() || osDisplayNames(os, osVersion).some((name) => name.toLowerCase() === r);
+}
+
+function sameArchitecture(record: PlatformRecord, platform: PlatformKey): boolean {
+  const { architecture, variant } = splitArchitecture(record);
+  const wanted = platform.architecture.toLowerCase();
+  if (architecture !== wanted) return false;
+  if (variant === undefined) return true;
+  return defaultedVariant(wanted, variant) === defaultedVariant(wanted, platform.variant ?? '');
+}
+
+/** Architecture in manifest terms and the variant; variant undefined when the record cannot tell. */
+function splitArchitecture(record: PlatformRecord): { architecture: string; variant: string | undefined } {
+  const display = record.architecture.toLowerCase();
+  // Only these take a variant; `riscv64` must not read as `risc` + `v64`.
+  const suffix = /^(arm32|arm64|amd64|arm|386)(v\d+)$/.exec(display);
+  const name = suffix?.[1] ?? display;
+  const architecture = name === 'arm32' ? 'arm' : name;
+  // A record imagewright wrote without a variant means "none"; one from ImageBuilder means "not recorded".
+  const variant = record.variant ?? suffix?.[2] ?? (record.buildKey !== undefined ? '' : undefined);
+  return { architecture, variant: variant?.toLowerCase() };
+}
+
+function defaultedVariant(architecture: string, variant: string): string {
+  const v = variant.toLowerCase();
+  if (v !== '') return v;
+  return architecture === 'arm' ? 'v7' : architecture === 'arm64' ? 'v8' : architecture === 'amd64' ? 'v1' : '';
+}
+
+const codenames: Record<string, string> = {
+  jessie: 'Debian 8',
+  stretch: 'Debian 9',
+  buster: 'Debian 10',
+  bullseye: 'Debian 11',
+  bookworm: 'Debian 12',
+  trixie: 'Debian 13',
+  forky: 'Debian 14',
+  duke: 'Debian 15',
+  xenial: 'Ubuntu 16.04',
+  bionic: 'Ubuntu 18.04',
+  disco: 'Ubuntu 19.04',
+  focal: 'Ubuntu 20.04',
+  jammy: 'Ubuntu 22.04',
+  noble: 'Ubuntu 24.04',
+  resolute: 'Ubuntu 26.04',
+};
+
+/**
+ * The display names ImageBuilder gives a manifest osVersion: its current naming (used in reports
+ * and tag listings) and the 2020 naming (which it wrote into image-info files then). The `-slim`
+ * suffix is dropped first, as ImageBuilder does. Empty when ImageBuilder would not know the OS.
+ */
+export function osDisplayNames(os: string, osVersion: string): string[] {
+  const base = osVersion.replace(/-slim$/, '');
+  const names = os.toLowerCase() === 'windows' ? windowsDisplayNames(base) : linuxDisplayNames(base);
+  return [...new Set(names)];
+}
+
+function linuxDisplayNames(base: string): string[] {
+  if (base.includes('debian')) return ['Debian'];
+  const codename = Object.keys(codenames).find((name) => base.includes(name));
+  if (codename) return [codenames[codename] as string];
+  const named: [string, string][] = [
+    ['azurelinux', 'Azure Linux'],
+    ['cbl-mariner', 'CBL-Mariner'],
+    ['leap', 'openSUSE Leap'],
+    ['ubuntu', 'Ubuntu'],
+  ];
+  const known = named.find(([marker]) => base.includes(marker));
+  if (known) return [withVersion(known[1], base)];
+  if (/alpine|centos|fedora/.test(base)) {
+    const { name } = splitVersion(base);
+    const current = withVersion(name.charAt(0).toUpperCase() + name.slice(1), base);
+    // 2020 naming: a space before the first digit, the rest kept as it was.
+    const digit = base.search(/\d/);
+    const spaced = digit === -1 ? base : `${base.slice(0, digit)} ${base.slice(digit)}`;
+    return [current, spaced.charAt(0).toUpperCase() + spaced.slice(1)];
+  }
+  return [];
+}
+
+function windowsDisplayNames(base: string): string[] {
+  const version = base.split('-')[1] ?? '';
+  const names: string[] = [];
+  const product = base.startsWith('nanoserver') ? 'Nano Server' : base.startsWith('windowsservercore') ? 'Windows Server Core' : undefined;
+  if (product) names.push(version.startsWith('ltsc') ? `${product} ${version.slice(4)}` : `${product}, version ${version}`);
+  // 2020 naming, which did not tell Nano Server from Server Core.
+  if (base.includes('2016')) names.push('Windows Server 2016');
+  else if (base.includes('2019') || base.includes('1809')) names.push('Windows Server 2019');
+  else if (version) names.push(`Windows Server, version ${version}`);
+  return names;
+}
+
+/** `Name 1.2` from `name1.2-suffix`: a name ending in a non-digit, then up to three version parts. */
+function withVersion(displayName: string, base: string): string {
+  const { version } = splitVersion(base);
+  return version ? `${displayName} ${version}` : displayName;
+}
+
+function splitVersion(base: string): { name: string; version: string } {
+  const match = /(.+[^0-9.])(\d+(\.\d*){0,2})/.exec(base);
+  return match ? { name: match[1] as string, version: match[2] as string } : { name: base, version: '' };
+}

@@ -1,0 +1,126 @@
+/**
+ * Writing image-info files: the key order ImageBuilder writes (its model's property order), then
+ * fields this module does not know in the order they came, then imagewright's additions. Lists
+ * ImageBuilder leaves out when empty (simpleTags, layers, syndicatedDigests) are left out too, as
+ * are `isUnchanged: false` and an index digest not known yet. Two-space indent, trailing newline.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { ImageInfo } from './types.js';
+
+type JsonObject = Record<string, unknown>;
+
+/** Writes `info` to `file` so that readers see the old content or the new, never a part. */
+export async function writeImageInfo(file: string, info: ImageInfo): Promise<void> {
+  const text = serializeImageInfo(info);
+  const dir = path.dirname(path.resolve(file));
+  await mkdir(dir, { recursive: true });
+  // Same folder as the target, so the rename stays within one file system and is atomic.
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, 'wx');
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, file);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: cannot write image info (${code ?? String(error)})`, { cause: error });
+  }
+  await syncFolder(dir);
+}
+
+/** The file content `writeImageInfo` writes. */
+export function serializeImageInfo(info: ImageInfo): string {
+  const top = ordered(info as unknown as JsonObject, ['schemaVersion', 'repos'], [], (key, value) =>
+    key === 'schemaVersion' ? '2.0' : key === 'repos' ? (value as JsonObject[]).map(repo) : value,
+  );
+  return `${JSON.stringify(top, null, 2)}\n`;
+}
+
+function repo(r: JsonObject): JsonObject {
+  return ordered(r, ['repo', 'images'], [], (key, value) => (key === 'images' ? (value as JsonObject[]).map(image) : value));
+}
+
+function image(i: JsonObject): JsonObject {
+  return ordered(i, ['productVersion', 'manifest', 'platforms'], [], (key, value) =>
+    key === 'manifest' ? manifest(value as JsonObject) : key === 'platforms' ? (value as JsonObject[]).map(platform) : value,
+  );
+}
+
+function manifest(m: JsonObject): JsonObject {
+  return ordered(m, ['digest', 'syndicatedDigests', 'created', 'sharedTags'], [], (key, value) =>
+    key === 'digest' ? value || undefined : key === 'syndicatedDigests' ? nonEmpty(value) : value,
+  );
+}
+
+const platformKeys = ['dockerfile', 'simpleTags', 'digest', 'baseImageDigest', 'osType', 'osVersion', 'architecture', 'created', 'commitUrl', 'layers', 'isUnchanged'];
+const platformAdditions = ['variant', 'buildKey', 'fromImages', 'inputs'];
+
+function platform(p: JsonObject): JsonObject {
+  return ordered(p, platformKeys, platformAdditions, (key, value) => {
+    switch (key) {
+      case 'simpleTags':
+        return nonEmpty(value);
+      case 'layers':
+        return nonEmpty(value)?.map((layer) => ordered(layer as JsonObject, ['digest', 'size'], [], keep));
+      case 'isUnchanged':
+        return value === true ? true : undefined;
+      case 'fromImages':
+        return (value as JsonObject[]).map((read) => ordered(read, ['stage', 'instruction', 'ref', 'digest', 'internal', 'buildKey'], [], keep));
+      case 'inputs':
+        return ordered(value as JsonObject, ['dockerfile', 'context', 'contextFiles', 'buildArgs', 'platform'], [], (k, v) =>
+          k === 'contextFiles' || k === 'buildArgs' ? sortedKeys(v as JsonObject) : v,
+        );
+      default:
+        return value;
+    }
+  });
+}
+
+/**
+ * A copy of `o` with `known` keys first, then keys not named in either list, then `additions`.
+ * `transform` maps each known or added value; undefined leaves the key out.
+ */
+function ordered(o: JsonObject, known: string[], additions: string[], transform: (key: string, value: unknown) => unknown): JsonObject {
+  const out: JsonObject = {};
+  const put = (key: string): void => {
+    const value = o[key] === undefined ? undefined : transform(key, o[key]);
+    if (value !== undefined) out[key] = value;
+  };
+  known.forEach(put);
+  for (const key of Object.keys(o)) if (!known.includes(key) && !additions.includes(key) && o[key] !== undefined) out[key] = o[key];
+  additions.forEach(put);
+  return out;
+}
+
+function keep(_key: string, value: unknown): unknown {
+  return value;
+}
+
+function nonEmpty(value: unknown): unknown[] | undefined {
+  return Array.isArray(value) && value.length > 0 ? value : undefined;
+}
+
+function sortedKeys(o: JsonObject): JsonObject {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Makes the rename itself durable; some file systems refuse to sync a folder, which is not worth failing for. */
+async function syncFolder(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort only.
+  }
+}

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { clearContextCache, hashContext } from '../../src/context/index.js';
+import { InputError } from '../../src/errors.js';
+
+let scratch: string;
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'iw-context-'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+beforeEach(() => clearContextCache());
+
+let counter = 0;
+/** A fresh context folder holding `files` (path → content). */
+async function context(files: Record<string, string>): Promise<string> {
+  const dir = path.join(scratch, `ctx${counter++}`);
+  await mkdir(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), content);
+  }
+  return dir;
+}
+
+function sha(content: string): string {
+  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+}
+
+describe('hashContext', () => {
+  test('lists nested files by POSIX path with content digests, without the Dockerfile', async () => {
+    const dir = await context({ Dockerfile: 'FROM scratch\n', 'app/main.sh': 'echo hi\n', 'app/lib/util.txt': 'u' });
+    const hash = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.deepEqual(hash.files, { 'app/lib/util.txt': sha('u'), 'app/main.sh': sha('echo hi\n') });
+    assert.match(hash.digest, /^sha256:[0-9a-f]{64}$/);
+  });
+
+  test("excludes only the platform's own Dockerfile; a sibling platform's Dockerfile is context", async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'Dockerfile.alpine': 'FROM b' });
+    const debian = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    const alpine = await hashContext(dir, path.join(dir, 'Dockerfile.alpine'));
+    assert.deepEqual(Object.keys(debian.files), ['Dockerfile.alpine']);
+    assert.deepEqual(Object.keys(alpine.files), ['Dockerfile']);
+  });
+
+  test('the digest changes with content and stays put when nothing changed', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'a.txt': 'one' });
+    const first = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.equal((await hashContext(dir, path.join(dir, 'Dockerfile'))).digest, first.digest);
+    await writeFile(path.join(dir, 'a.txt'), 'two');
+    const second = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.notEqual(second.digest, first.digest);
+    assert.equal(second.files['a.txt'], sha('two'));
+  });
+
+  test('renaming a file changes the digest', async () => {
+    const a = await context({ Dockerfile: 'FROM a', 'a.txt': 'same' });
+    const b = await context({ Dockerfile: 'FROM a', 'b.txt': 'same' });
+    assert.notEqual((await hashContext(a, path.join(a, 'Dockerfile'))).digest, (await hashContext(b, path.join(b, 'Dockerfile'))).digest);
+  });
+
+  test('the executable bit changes the digest, other mode bits do not', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'run.sh': 'echo\n' });
+    const file = path.join(dir, 'run.sh');
+    await chmod(file, 0o644);
+    const plain = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    await chmod(file, 0o600);
+    assert.equal((await hashContext(dir, path.join(dir, 'Dockerfile'))).digest, plain.digest);
+    await chmod(file, 0o755);
+    const executable = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.equal(executable.files['run.sh'], `${sha('echo\n')}+x`);
+    assert.notEqual(executable.digest, plain.digest);
+  });
+
+  test('a change of mtime alone does not change the digest', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'a.txt': 'one' });
+    const before = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    await utimes(path.join(dir, 'a.txt'), new Date('2001-01-01'), new Date('2001-01-01'));
+    clearContextCache();
+    assert.equal((await hashContext(dir, path.join(dir, 'Dockerfile'))).digest, before.digest);
+  });
+
+  test('symlinks are recorded by target, not followed', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'real/file.txt': 'content' });
+    await symlink('real', path.join(dir, 'linked-dir'));
+    await symlink('real/file.txt', path.join(dir, 'linked-file'));
+    await symlink('/nowhere/at/all', path.join(dir, 'dangling'));
+    const hash = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.deepEqual(hash.files, {
+      dangling: 'link:/nowhere/at/all',
+      'linked-dir': 'link:real',
+      'linked-file': 'link:real/file.txt',
+      'real/file.txt': sha('content'),
+    });
+    await rm(path.join(dir, 'linked-file'));
+    await symlink('elsewhere.txt', path.join(dir, 'linked-file'));
+    assert.notEqual((await hashContext(dir, path.join(dir, 'Dockerfile'))).digest, hash.digest);
+  });
+
+  test('empty folders do not count', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'a.txt': 'one' });
+    const before = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    await mkdir(path.join(dir, 'empty/nested'), { recursive: true });
+    assert.equal((await hashContext(dir, path.join(dir, 'Dockerfile'))).digest, before.digest);
+  });
+
+  test('.dockerignore patterns with exceptions, ** and a leading /', async () => {
+    const dir = await context({
+      Dockerfile: 'FROM a',
+      '.dockerignore': ['# comment', 'docs', '**/*.log', '!keep.log', '/secret.txt', 'build/*', '!build/keep/'].join('\n'),
+      'docs/readme.md': 'x',
+      'app.log': 'x',
+      'keep.log': 'kept',
+      'deep/er/trace.log': 'x',
+      'secret.txt': 'x',
+      'sub/secret.txt': 'not at the root',
+      'build/out.o': 'x',
+      'build/keep/me.txt': 'kept',
+      'src/main.c': 'int main;',
+    });
+    const hash = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.deepEqual(Object.keys(hash.files), ['.dockerignore', 'build/keep/me.txt', 'keep.log', 'src/main.c', 'sub/secret.txt']);
+    assert.equal(hash.ignoreFile, '.dockerignore');
+  });
+
+  test('an exception brings back a file inside an excluded folder', async () => {
+    const dir = await context({
+      Dockerfile: 'FROM a',
+      '.dockerignore': 'vendor\n!vendor/licenses/MIT.txt\n',
+      'vendor/lib.js': 'x',
+      'vendor/licenses/MIT.txt': 'mit',
+      'vendor/licenses/GPL.txt': 'gpl',
+    });
+    const hash = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.deepEqual(Object.keys(hash.files), ['.dockerignore', 'vendor/licenses/MIT.txt']);
+  });
+
+  test('patterns are case-sensitive, as Docker on Linux', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', '.dockerignore': 'README.md\n', 'readme.md': 'lower', 'README.md': 'upper' });
+    assert.deepEqual(Object.keys((await hashContext(dir, path.join(dir, 'Dockerfile'))).files), ['.dockerignore', 'readme.md']);
+  });
+
+  test('an ignore file that excludes itself leaves only its effect', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', '.dockerignore': '.dockerignore\n*.tmp\n', 'a.txt': 'a', 'b.tmp': 'b' });
+    const before = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    assert.deepEqual(Object.keys(before.files), ['a.txt']);
+    await writeFile(path.join(dir, '.dockerignore'), '# same rules, new comment\n.dockerignore\n*.tmp\n');
+    assert.equal((await hashContext(dir, path.join(dir, 'Dockerfile'))).digest, before.digest);
+  });
+
+  test('a Dockerfile excluded by the ignore file stays out', async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'other.Dockerfile': 'FROM b', '.dockerignore': '*Dockerfile*\n.dockerignore\n', 'a.txt': 'a' });
+    assert.deepEqual(Object.keys((await hashContext(dir, path.join(dir, 'Dockerfile'))).files), ['a.txt']);
+  });
+
+  test('<Dockerfile>.dockerignore takes precedence over .dockerignore', async () => {
+    const dir = await context({
+      Dockerfile: 'FROM a',
+      'Dockerfile.alpine': 'FROM b',
+      '.dockerignore': 'a.txt\n',
+      'Dockerfile.alpine.dockerignore': 'b.txt\nDockerfile.alpine.dockerignore\n',
+      'a.txt': 'a',
+      'b.txt': 'b',
+    });
+    const debian = await hashContext(dir, path.join(dir, 'Dockerfile'));
+    const alpine = await hashContext(dir, path.join(dir, 'Dockerfile.alpine'));
+    assert.deepEqual(Object.keys(debian.files), ['.dockerignore', 'Dockerfile.alpine', 'Dockerfile.alpine.dockerignore', 'b.txt']);
+    assert.equal(debian.ignoreFile, '.dockerignore');
+    assert.deepEqual(Object.keys(alpine.files), ['.dockerignore', 'Dockerfile', 'a.txt']);
+    assert.equal(alpine.ignoreFile, 'Dockerfile.alpine.dockerignore');
+  });
+
+  test('a Dockerfile in a subfolder uses the ignore file beside it', async () => {
+    const dir = await context({
+      'docker/app.Dockerfile': 'FROM a',
+      'docker/app.Dockerfile.dockerignore': 'docker\n',
+      '.dockerignore': 'src\n',
+      'src/main.c': 'c',
+    });
+    const hash = await hashContext(dir, path.join(dir, 'docker/app.Dockerfile'));
+    assert.deepEqual(Object.keys(hash.files), ['.dockerignore', 'src/main.c']);
+    assert.equal(hash.ignoreFile, 'docker/app.Dockerfile.dockerignore');
+  });
+
+  test('a large file is hashed by streaming and gives the same digest as a whole read would', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024 + 17);
+    const dir = await context({ Dockerfile: 'FROM a', 'big.bin': big });
+    assert.equal((await hashContext(dir, path.join(dir, 'Dockerfile'))).files['big.bin'], sha(big));
+  });
+
+  test('a missing context folder is an InputError naming it', async () => {
+    const missing = path.join(scratch, 'no-such-folder');
+    await assert.rejects(hashContext(missing, path.join(missing, 'Dockerfile')), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /no-such-folder: build context folder not found$/);
+      return true;
+    });
+  });
+
+  test('an unreadable file is an InputError naming the file', { skip: process.platform === 'win32' }, async () => {
+    const dir = await context({ Dockerfile: 'FROM a', 'locked.txt': 'secret' });
+    await chmod(scratch, 0o755);
+    await chmod(dir, 0o755);
+    await chmod(path.join(dir, 'locked.txt'), 0o000);
+    // root reads anything, so the check runs as an unprivileged user when we are root.
+    const script = `
+      import { hashContext } from ${JSON.stringify(path.resolve(here, '../../src/context/index.ts'))};
+      try { await hashContext(${JSON.stringify(dir)}, ${JSON.stringify(path.join(dir, 'Dockerfile'))}); console.log('no error'); }
+      catch (e) { console.log(e.name + ' ' + e.message); }`;
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
+      cwd: scratch,
+      encoding: 'utf8',
+      env: { ...process.env, TSX_TSCONFIG_PATH: path.resolve(here, '../../tsconfig.json') },
+      ...asUser,
+    });
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout.trim(), /^InputError ctx\d+\/locked\.txt: cannot read file \(EACCES\)$/);
+  });
+});
+
+const here = path.dirname(fileURLToPath(import.meta.url));
