@@ -1,0 +1,3 @@
+/** The manifest module's public surface. */
+export { loadManifest, type LoadManifestOptions } from './load.js';
+export * from './types.js';

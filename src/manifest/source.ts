@@ -1,0 +1,208 @@
+/**
+ * One manifest file: its parsed value, and the means to turn a JSON path into the `path (line N)`
+ * location every message about it carries. Values come from JSON.parse (native, fast); jsonc-parser's
+ * syntax tree is built only when a message needs the line of something other than an array element,
+ * or when the text is not plain JSON (comments, which ImageBuilder's reader accepts, or a syntax error).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { InputError } from '../errors.js';
+import { formatPath, type JsonPath } from './path.js';
+import { scanJson, type ScanIndex } from './scan.js';
+import type { SourceLocation } from './types.js';
+
+export { formatPath, type JsonPath };
+
+/** A place in a manifest file that a message can blame. */
+export interface Site {
+  file: SourceFile;
+  path: JsonPath;
+}
+
+export class SourceFile {
+  private readonly lineStarts: number[];
+  private tree?: Node;
+
+  constructor(
+    /** Absolute path. */
+    readonly abs: string,
+    /** How messages name the file. */
+    readonly display: string,
+    readonly text: string,
+    readonly value: unknown,
+    private readonly index: ScanIndex,
+  ) {
+    this.lineStarts = lineStartsOf(text);
+  }
+
+  /** 1-based line of a character offset. */
+  lineAt(offset: number): number {
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((this.lineStarts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  }
+
+  /** Offset of the value at a path, or of its nearest existing ancestor (a missing field blames its parent). */
+  offsetOf(jsonPath: JsonPath): number {
+    const last = jsonPath[jsonPath.length - 1];
+    if (typeof last === 'number') {
+      const offset = this.index.elementOffsets.get(formatPath(jsonPath.slice(0, -1)))?.[last];
+      if (offset !== undefined) return offset;
+    }
+    this.tree ??= parseTree(this.text) ?? { type: 'null', offset: 0, length: 0 };
+    for (let depth = jsonPath.length; depth >= 0; depth--) {
+      const node = findNodeAtLocation(this.tree, [...jsonPath.slice(0, depth)]);
+      if (node) return node.offset;
+    }
+    return 0;
+  }
+
+  lineOf(jsonPath: JsonPath): number {
+    return this.lineAt(this.offsetOf(jsonPath));
+  }
+
+  /** `repos[0].tags["x"] (line 7)` */
+  where(jsonPath: JsonPath): string {
+    const shown = formatPath(jsonPath);
+    const line = `line ${this.lineOf(jsonPath)}`;
+    return shown ? `${shown} (${line})` : line;
+  }
+
+  error(jsonPath: JsonPath, problem: string): InputError {
+    return new InputError(this.display, this.where(jsonPath), problem);
+  }
+
+  location(jsonPath: JsonPath): SourceLocation {
+    return { file: this.abs, path: formatPath(jsonPath), line: this.lineOf(jsonPath) };
+  }
+
+  /**
+   * A string value, or a number's or boolean's text: ImageBuilder's reader turns `3.10` where it
+   * wants a string into "3.10", where JavaScript would print 3.1.
+   */
+  scalarText(value: string | number | boolean, jsonPath: JsonPath): string {
+    if (typeof value === 'string') return value;
+    return (typeof value === 'number' && this.index.numberTexts.get(formatPath(jsonPath))) || String(value);
+  }
+
+  /** An object's keys in the order written (JavaScript would put index-like keys such as "10" first). */
+  keysOf(object: object, jsonPath: JsonPath): string[] {
+    return this.index.keyOrder.get(formatPath(jsonPath)) ?? Object.keys(object);
+  }
+}
+
+/** Names a site relative to a file: just `path (line N)` in the same file, else prefixed by its file. */
+export function describeSite(site: Site, from: SourceFile): string {
+  return site.file === from ? site.file.where(site.path) : `${site.file.display}: ${site.file.where(site.path)}`;
+}
+
+export function siteError(site: Site, problem: string): InputError {
+  return site.file.error(site.path, problem);
+}
+
+export function at(site: Site, ...rest: Array<string | number>): Site {
+  return { file: site.file, path: [...site.path, ...rest] };
+}
+
+/** How to name a file in messages: relative to the working directory when under it. */
+export function displayName(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) ? rel : abs;
+}
+
+/** Read and parse one manifest file. `blame` is where it was named (an include entry); undefined for the top file. */
+export function readSource(abs: string, display: string, blame?: Site): SourceFile {
+  let text: string;
+  try {
+    // Synchronous: for one file at startup it is several times faster than the promise API.
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${String(err)})`;
+    if (blame) throw siteError(blame, `included file ${JSON.stringify(display)} ${reason}`);
+    throw new InputError(display, undefined, `manifest ${reason}`);
+  }
+  // A byte-order mark is valid at the start of a JSON file written by Windows tools.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const value = parseValue(text, display);
+  const index = scanJson(text);
+  const file = new SourceFile(abs, display, text, value, index);
+  if (index.duplicate) {
+    const { path: dupPath, offset, firstOffset } = index.duplicate;
+    const parent = dupPath[dupPath.length - 2];
+    const what = parent === 'tags' || parent === 'sharedTags' ? 'tag' : 'key';
+    throw new InputError(
+      display,
+      `${formatPath(dupPath)} (line ${file.lineAt(offset)})`,
+      `duplicate ${what} ${JSON.stringify(dupPath[dupPath.length - 1])} (first at line ${file.lineAt(firstOffset)})`,
+    );
+  }
+  return file;
+}
+
+function parseValue(text: string, display: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not plain JSON: comments (accepted) or a syntax error (reported with line and column).
+  }
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { disallowComments: false, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first || !root) {
+    const offset = first?.offset ?? 0;
+    const { line, column } = lineColumn(text, offset);
+    const problem = first ? describeParseError(first.error, text, offset) : 'empty file';
+    throw new InputError(display, `line ${line}, column ${column}`, `invalid JSON: ${problem}`);
+  }
+  return getNodeValue(root) as unknown;
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
+}
+
+// Keyed by printed code name: the enum is a `const enum`, which per-file transpilers cannot inline.
+const PARSE_PROBLEMS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: "expected ':'",
+  CommaExpected: "expected ','",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: 'unexpected content after the end of the JSON value',
+  InvalidCommentToken: 'invalid comment',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in string',
+};
+
+function describeParseError(code: ParseError['error'], text: string, offset: number): string {
+  const name = printParseErrorCode(code);
+  const problem = PARSE_PROBLEMS[name] ?? 'syntax error';
+  if (offset >= text.length) return `${problem} (unexpected end of file)`;
+  // jsonc-parser reports a trailing comma as a missing name or value at the closing bracket.
+  if (name === 'PropertyNameExpected' || name === 'ValueExpected') {
+    const previous = text.slice(0, offset).trimEnd();
+    if (previous.endsWith(',') && /^[\]}]/.test(text.slice(offset))) return 'trailing comma';
+  }
+  return problem;
+}
