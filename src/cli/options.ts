@@ -8,7 +8,9 @@ export function manifestOptions(command: Command): Command {
     .addOption(new Option('-m, --manifest <file>', 'the ImageBuilder manifest.json').default('manifest.json'))
     .addOption(
       new Option('--var <name=value>', 'override a manifest variable (repeatable)').argParser(collectVar).default({}),
-    );
+    )
+    .option('--registry-override <host>', "use this registry instead of the manifest's (ImageBuilder's option of the same name)")
+    .option('--repo-prefix <prefix>', 'prepend this to every repo name, e.g. staging/ (ImageBuilder\'s option of the same name)');
 }
 
 function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
@@ -25,4 +27,26 @@ export function registryOptions(command: Command): Command {
       .argParser((value: string, previous: string[]) => [...previous, value])
       .default([]),
   );
+}
+
+/** The manifest-related options as the shell takes them. */
+export interface ManifestCommandOptions {
+  manifest: string;
+  var: Record<string, string>;
+  registryOverride?: string;
+  repoPrefix?: string;
+}
+
+export function manifestLoadOptions(options: ManifestCommandOptions): {
+  manifestFile: string;
+  vars: Record<string, string>;
+  registryOverride?: string;
+  repoPrefix?: string;
+} {
+  return {
+    manifestFile: options.manifest,
+    vars: options.var,
+    registryOverride: options.registryOverride,
+    repoPrefix: options.repoPrefix,
+  };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DockerfileResolver } from './dockerfile.js';
 import { assignIds, RepoImages, type PlatformDraft } from './images.js';
 import { loadSources, type ManifestSources, type RawRepo } from './includes.js';
+import { InputError } from '../errors.js';
 import { at, describeSite, siteError, type Site } from './source.js';
 import type { Manifest, ManifestRepo } from './types.js';
 import { Variables } from './variables.js';
@@ -15,6 +16,10 @@ export interface LoadManifestOptions {
   vars?: Record<string, string>;
   /** Receives one line per ignorable problem (unknown fields, an include's own registry). */
   warn?: (message: string) => void;
+  /** ImageBuilder's `--registry-override`: push to and read internal images from this registry instead. */
+  registryOverride?: string;
+  /** ImageBuilder's `--repo-prefix`: prepended to every repo name (e.g. `staging/`), so a run can publish beside the real repos. */
+  repoPrefix?: string;
 }
 
 /** Host, optional port; `localhost`, a dotted name or a bracketed IPv6 address. */
@@ -34,8 +39,9 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
   const sources = loadSources(abs, file, warn);
-  const registry = checkRegistry(sources);
-  const groups = consolidateRepos(sources.repos);
+  const registry = options.registryOverride !== undefined ? checkRegistryOverride(options.registryOverride) : checkRegistry(sources);
+  const prefix = checkRepoPrefix(options.repoPrefix ?? '');
+  const groups = consolidateRepos(sources.repos).map((group) => ({ ...group, name: prefix + group.name }));
   if (groups.length === 0) throw sources.main.error(['repos'], 'the manifest and its includes define no repos');
   const qualifiedNames = repoIdIndex(groups, registry);
   const variables = new Variables(sources.variables, options.vars ?? {}, (id) => qualifiedNames.get(id));
@@ -70,6 +76,20 @@ function checkRegistry(sources: ManifestSources): string {
     throw main.error(['registry'], `${JSON.stringify(registry)} would be read as a Docker Hub namespace; a registry host needs a dot or a port, or must be localhost`);
   }
   return registry;
+}
+
+function checkRegistryOverride(registry: string): string {
+  if (!REGISTRY_HOST.test(registry) || (!/[.:[]/.test(registry) && registry !== 'localhost')) {
+    throw new InputError('--registry-override', undefined, `must be a registry host with an optional port, like mcr.microsoft.com or 127.0.0.1:5000, not ${JSON.stringify(registry)}`);
+  }
+  return registry;
+}
+
+function checkRepoPrefix(prefix: string): string {
+  if (prefix !== '' && !REPO_NAME.test(prefix.replace(/\/$/, ''))) {
+    throw new InputError('--repo-prefix', undefined, `${JSON.stringify(prefix)} is not a valid repository path prefix, like staging/ or ci/run-42/`);
+  }
+  return prefix;
 }
 
 /** Repos of the same name become one, images in manifest order (ImageBuilder does the same across includes). */

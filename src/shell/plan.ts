@@ -30,6 +30,8 @@ export interface LoadedRepository {
 export interface LoadOptions {
   manifestFile: string;
   vars?: Record<string, string>;
+  registryOverride?: string;
+  repoPrefix?: string;
   warn?: (message: string) => void;
   /** Skip hashing build contexts (the `graph` command needs only the Dockerfiles). */
   skipContexts?: boolean;
@@ -37,7 +39,12 @@ export interface LoadOptions {
 
 /** Manifest, Dockerfile analyses and the graph: everything that needs only the file system. */
 export async function loadRepository(options: LoadOptions): Promise<LoadedRepository> {
-  const manifest = await loadManifest(options.manifestFile, { vars: options.vars ?? {}, warn: options.warn });
+  const manifest = await loadManifest(options.manifestFile, {
+    vars: options.vars ?? {},
+    warn: options.warn,
+    registryOverride: options.registryOverride,
+    repoPrefix: options.repoPrefix,
+  });
   const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
   const dockerfileTexts = new Map<string, Promise<Buffer>>();
   const readOnce = (path: string): Promise<Buffer> => {

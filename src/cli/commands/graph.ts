@@ -1,12 +1,10 @@
 import { Option, type Command } from 'commander';
 import { renderGraphDot, renderGraphJson, renderGraphMermaid } from '../../graph/index.js';
 import { loadRepository } from '../../shell/plan.js';
-import { manifestOptions } from '../options.js';
+import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
 
-interface GraphOptions {
-  manifest: string;
-  var: Record<string, string>;
+interface GraphOptions extends ManifestCommandOptions {
   format: 'json' | 'mermaid' | 'dot';
 }
 
@@ -19,8 +17,7 @@ export function registerGraphCommand(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot']).default('json'))
     .action(async (options: GraphOptions) => {
       const { graph } = await loadRepository({
-        manifestFile: options.manifest,
-        vars: options.var,
+        ...manifestLoadOptions(options),
         warn,
         skipContexts: true,
       });

@@ -3,12 +3,10 @@ import { ExitCode } from '../../errors.js';
 import { renderPlanJson, renderPlanText } from '../../plan/index.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { planRepository } from '../../shell/plan.js';
-import { manifestOptions, registryOptions } from '../options.js';
+import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions, registryOptions } from '../options.js';
 import { warn } from '../output.js';
 
-interface PlanCommandOptions {
-  manifest: string;
-  var: Record<string, string>;
+interface PlanCommandOptions extends ManifestCommandOptions {
   imageInfo?: string;
   format: 'text' | 'json';
   cache: boolean;
@@ -31,8 +29,7 @@ export function registerPlanCommand(program: Command): void {
     .action(async (options: PlanCommandOptions) => {
       const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
       const { plan } = await planRepository({
-        manifestFile: options.manifest,
-        vars: options.var,
+        ...manifestLoadOptions(options),
         warn,
         imageInfoFile: options.imageInfo,
         registry,
