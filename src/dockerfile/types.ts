@@ -4,10 +4,10 @@
 export type ReadInstruction =
   | 'FROM' // a stage's base image
   | 'COPY' // COPY --from=<image>
-  | 'ADD' // ADD --from=<image>
+  | 'ADD' // ADD --from=<image> (not produced: BuildKit rejects ADD --from, so analyzeDockerfile throws)
   | 'MOUNT' // RUN --mount=...,from=<image> (bind or cache mount)
   | 'SYNTAX' // the `# syntax=` frontend image
-  | 'ONBUILD'; // ONBUILD COPY --from / ONBUILD RUN --mount=from (read by builds FROM this image)
+  | 'ONBUILD'; // an ONBUILD trigger's COPY --from / RUN --mount from: run by a stage FROM this stage, or carried in the final image to builds FROM it
 
 export type StageBase =
   | { kind: 'image'; ref: string } // an image reference after ARG substitution, as written (not normalized)
@@ -36,7 +36,7 @@ export interface ImageRead {
   instruction: ReadInstruction;
   /** The image reference after ARG substitution, as written (not normalized). */
   ref: string;
-  /** 1-based line of the instruction. */
+  /** 1-based line of the instruction; 0 for a frontend set by the BUILDKIT_SYNTAX build arg. */
   line: number;
   /**
    * The platform the image is read for, when the stage says so (`FROM --platform=linux/amd64`, or

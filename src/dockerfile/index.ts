@@ -1,0 +1,2 @@
+export { analyzeDockerfile } from './analyze.js';
+export type { AnalyzeOptions, DockerfileAnalysis, ImageRead, ReadInstruction, Stage, StageBase } from './types.js';
