@@ -1,0 +1,234 @@
+/**
+ * The container engine as the build executor sees it, and its implementation through the Docker
+ * CLI. Builds must run on BuildKit (RUN --mount, # syntax=, per-Dockerfile ignore files), so the
+ * CLI is picked by what it can do, not by its name: `docker buildx build` where the buildx plugin
+ * exists, else `DOCKER_BUILDKIT=1 docker build` on clients whose classic build still embeds
+ * BuildKit. A client that could only run the legacy builder is refused.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where build and push output goes (a log file). */
+export interface LogSink {
+  write(chunk: string | Uint8Array): unknown;
+}
+
+export interface BuildRequest {
+  contextDir: string;
+  /** The Dockerfile to build; may live outside the context. */
+  dockerfile: string;
+  /** Fully qualified tags the image gets locally. */
+  tags: string[];
+  /** `linux/amd64` form. */
+  platform: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  /** Images whose inline cache may serve layers. */
+  cacheFrom: string[];
+  /** Embed cache metadata in the image so later builds can use it as `cacheFrom`. */
+  inlineCache: boolean;
+  noCache: boolean;
+  log: LogSink;
+}
+
+export interface Engine {
+  /** What runs the builds, for the run's header, e.g. `/usr/bin/docker 20.10.24 (DOCKER_BUILDKIT=1 docker build)`. */
+  readonly description: string;
+  /** Build and tag an image; resolves to the local image id (`sha256:…`). */
+  build(request: BuildRequest): Promise<{ imageId: string }>;
+  /** Push one tag. `digest` is what the CLI printed, when it did: a cross-check, not the record. */
+  push(ref: string, log: LogSink): Promise<{ digest?: string }>;
+}
+
+/** The engine failed a build or push; the log holds the details. */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    /** The CLI's exit status, or undefined when it could not be started. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/** No Docker CLI here can build with BuildKit. */
+export class EngineUnavailableError extends Error {
+  readonly exitCode = 1;
+  constructor(readonly findings: string[]) {
+    super(
+      `no Docker CLI that can build with BuildKit (needed for RUN --mount): ${findings.join('; ')}. ` +
+        'Install the docker-buildx plugin, or point IMAGEWRIGHT_DOCKER at a docker client that runs BuildKit with DOCKER_BUILDKIT=1',
+    );
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** How the CLI reaches BuildKit. */
+export type BuildFlavor = 'buildx' | 'buildkit-env';
+
+export interface DockerCli {
+  /** The command, as found: a path or `docker` (looked up on PATH). */
+  command: string;
+  flavor: BuildFlavor;
+  /** Client version, '' when it did not say. */
+  version: string;
+}
+
+export interface ProbeResult {
+  /** Exit status; undefined when the command could not be started (e.g. not installed). */
+  status: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; detection goes through it so tests can replace it. */
+export type Probe = (command: string, args: string[], env: NodeJS.ProcessEnv) => Promise<ProbeResult>;
+
+export interface DetectOptions {
+  env?: NodeJS.ProcessEnv;
+  probe?: Probe;
+}
+
+/** The CLIs tried, in order: $IMAGEWRIGHT_DOCKER, `docker` on PATH, /usr/bin/docker. */
+export function dockerCandidates(env: NodeJS.ProcessEnv): string[] {
+  const candidates = [env.IMAGEWRIGHT_DOCKER?.trim(), 'docker', '/usr/bin/docker'].filter((c): c is string => !!c);
+  return [...new Set(candidates)];
+}
+
+/** The first candidate CLI that can build with BuildKit; throws EngineUnavailableError with what each one lacked. */
+export async function detectDockerCli(options: DetectOptions = {}): Promise<DockerCli> {
+  const env = options.env ?? process.env;
+  const probe = options.probe ?? runProbe;
+  const findings: string[] = [];
+  for (const command of dockerCandidates(env)) {
+    const buildx = await probe(command, ['buildx', 'version'], env);
+    if (buildx.status === undefined) {
+      findings.push(`${command}: not found`);
+      continue;
+    }
+    const version = await clientVersion(command, env, probe);
+    const label = version ? `${command} ${version}` : command;
+    if (buildx.status === 0) return { command, flavor: 'buildx', version };
+    // Clients from 23.0 on refuse DOCKER_BUILDKIT=1 without buildx; older ones run their embedded BuildKit.
+    const classic = await probe(command, ['build', '--help'], { ...env, DOCKER_BUILDKIT: '1' });
+    if (classic.status === 0) return { command, flavor: 'buildkit-env', version };
+    findings.push(`${label} has no buildx plugin and its docker build would use the legacy builder`);
+  }
+  throw new EngineUnavailableError(findings);
+}
+
+async function clientVersion(command: string, env: NodeJS.ProcessEnv, probe: Probe): Promise<string> {
+  // Prints the client version even when the daemon is unreachable (and then exits non-zero).
+  const answer = await probe(command, ['version', '--format', '{{.Client.Version}}'], env);
+  return answer.stdout.trim().split('\n')[0]?.trim() ?? '';
+}
+
+export interface DockerEngineOptions extends DetectOptions {
+  /** Use this CLI instead of detecting one. */
+  cli?: DockerCli;
+}
+
+/** Detect the CLI and wrap it. */
+export async function createDockerEngine(options: DockerEngineOptions = {}): Promise<DockerCliEngine> {
+  const cli = options.cli ?? (await detectDockerCli(options));
+  return new DockerCliEngine(cli, options.env ?? process.env);
+}
+
+export class DockerCliEngine implements Engine {
+  readonly description: string;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(
+    readonly cli: DockerCli,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    // DOCKER_HOST, DOCKER_CONFIG, DOCKER_CONTEXT... pass through unchanged. Default attestations would
+    // turn a pushed image into an index, whose digest is not the platform image's.
+    this.#env = cli.flavor === 'buildkit-env' ? { ...env, DOCKER_BUILDKIT: '1' } : { ...env, BUILDX_NO_DEFAULT_ATTESTATIONS: '1' };
+    const how = cli.flavor === 'buildx' ? 'docker buildx build' : 'DOCKER_BUILDKIT=1 docker build';
+    this.description = `${cli.command}${cli.version ? ` ${cli.version}` : ''} (${how})`;
+  }
+
+  async build(request: BuildRequest): Promise<{ imageId: string }> {
+    const scratch = await mkdtemp(join(tmpdir(), 'imagewright-iid-'));
+    const iidFile = join(scratch, 'iid');
+    try {
+      const args = this.buildArgs(request, iidFile);
+      request.log.write(`$ ${[this.cli.command, ...redactBuildArgs(args)].join(' ')}\n`);
+      await runLogged(this.cli.command, args, this.#env, request.log, 'docker build');
+      const imageId = (await readFile(iidFile, 'utf8').catch(() => '')).trim();
+      if (!imageId) throw new EngineError('docker build finished without reporting an image id');
+      return { imageId };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async push(ref: string, log: LogSink): Promise<{ digest?: string }> {
+    const args = ['push', ref];
+    log.write(`$ ${[this.cli.command, ...args].join(' ')}\n`);
+    const output = await runLogged(this.cli.command, args, this.#env, log, `docker push ${ref}`);
+    const digest = /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
+    return digest ? { digest } : {};
+  }
+
+  /** The CLI arguments of a build (exposed for tests and the log). */
+  buildArgs(request: BuildRequest, iidFile: string): string[] {
+    const args = this.cli.flavor === 'buildx' ? ['buildx', 'build', '--load'] : ['build'];
+    args.push('--progress=plain', '--platform', request.platform, '-f', request.dockerfile, '--iidfile', iidFile);
+    for (const tag of request.tags) args.push('-t', tag);
+    for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
+    if (request.inlineCache) {
+      args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
+      if (this.cli.flavor === 'buildx') args.push('--cache-to', 'type=inline');
+    }
+    for (const [name, value] of Object.entries(request.labels)) args.push('--label', `${name}=${value}`);
+    for (const ref of request.cacheFrom) args.push('--cache-from', ref);
+    if (request.noCache) args.push('--no-cache');
+    args.push(request.contextDir);
+    return args;
+  }
+}
+
+/** Build-arg values may carry tokens: the log shows their names only. */
+function redactBuildArgs(args: string[]): string[] {
+  return args.map((arg, i) => {
+    if (args[i - 1] !== '--build-arg' || arg === 'BUILDKIT_INLINE_CACHE=1') return arg;
+    const eq = arg.indexOf('=');
+    return eq < 0 ? arg : `${arg.slice(0, eq)}=…`;
+  });
+}
+
+/** Run to completion with output to the log; resolves to stdout (kept for parsing), rejects with EngineError. */
+function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, log: LogSink, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (stdout.length < 1 << 20) stdout += chunk.toString('utf8');
+      log.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => log.write(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => reject(new EngineError(`${what}: cannot run ${command}: ${error.code ?? error.message}`)));
+    child.on('close', (status, signal) => {
+      if (status === 0) resolve(stdout);
+      else reject(new EngineError(`${what} failed (${signal ? `signal ${signal}` : `exit status ${status}`})`, status ?? undefined));
+    });
+  });
+}
+
+/** The real probe: spawn without a shell, collect output, never reject. */
+export function runProbe(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', () => resolve({ status: undefined, stdout, stderr }));
+    child.on('close', (status) => resolve({ status: status ?? 1, stdout, stderr }));
+  });
+}

@@ -1,0 +1,452 @@
+/**
+ * Carries out a plan: builds the platforms marked `build` (pinned to the digests the plan resolved),
+ * pushes them, puts new tags on reused images, publishes each image's shared-tag index, and hands
+ * every finished platform to `onPlatformDone` at once, so that nothing built is lost if a later
+ * platform fails or the run is interrupted.
+ */
+import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { availableParallelism } from 'node:os';
+import type { DockerfileAnalysis } from '../dockerfile/types.js';
+import type { BuildGraph } from '../graph/types.js';
+import type { ManifestRecord } from '../imageinfo/types.js';
+import { platformString, qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
+import type { Plan, PlatformPlan } from '../plan/types.js';
+import { isIndexMediaType } from '../registry/media-types.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import type { Engine } from './engine.js';
+import { baseImageDigest, pinReads, type UpstreamImage } from './inputs.js';
+import { pinDockerfile, type DockerfilePin } from './pin.js';
+import { silentProgress, type BuildProgress } from './progress.js';
+import { describeIndex, manifestLayers, putIndex, retag, type ManifestClient } from './publish.js';
+import { runDag, type NodeResult } from './scheduler.js';
+import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome } from './types.js';
+import { writePinnedDockerfile } from './workspace.js';
+
+export const LABEL_BUILD_KEY = 'dev.imagewright.build-key';
+export const LABEL_FROM_IMAGES = 'dev.imagewright.from-images';
+
+/** What the planner produced (the shell's PlanResult has these fields). */
+export interface BuildRunInput {
+  manifest: Manifest;
+  graph: BuildGraph;
+  plan: Plan;
+  /** Per platform id: its Dockerfile analysis (PlanInput.platforms): which ONBUILD triggers run here, the final stage's base. */
+  sources: ReadonlyMap<string, { analysis: DockerfileAnalysis }>;
+}
+
+export interface BuildRunOptions {
+  engine: Engine;
+  /** Registry client; required with `push`. */
+  registry?: ManifestClient;
+  push: boolean;
+  noCache: boolean;
+  keepGoing: boolean;
+  /** Platforms built at once; default os.availableParallelism(). */
+  jobs?: number;
+  /** Folder for per-platform build logs (created). */
+  logDir: string;
+  progress?: BuildProgress;
+  /**
+   * Called once per platform that built, was reused or retagged, before its dependents start; calls
+   * never overlap. Write image-info here. A throw fails the platform.
+   */
+  onPlatformDone?: (plan: PlatformPlan, outcome: PlatformOutcome) => void | Promise<void>;
+  /**
+   * The image's index as the previous image-info records it: when the index to publish is the same
+   * (same digest, same shared tags), nothing is written and onIndexPublished is not called.
+   */
+  previousIndex?: (image: { repo: string; imageIndex: number }) => ManifestRecord | undefined;
+  /** Called after an image's shared-tag index is published; calls never overlap with onPlatformDone. */
+  onIndexPublished?: (image: { repo: string; imageIndex: number }, record: ManifestRecord) => void | Promise<void>;
+  /** Extra labels for every image (e.g. org.opencontainers.image.revision, .source). */
+  labels?: Record<string, string>;
+  now?: () => Date;
+}
+
+/** A failure with the build log attached; `cause` is the original error. */
+class PlatformError extends Error {
+  constructor(
+    cause: unknown,
+    readonly logFile: string,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+export async function executePlan(input: BuildRunInput, options: BuildRunOptions): Promise<BuildRunResult> {
+  if (options.push && !options.registry) throw new Error('build: pushing needs a registry client');
+  return new PlanExecutor(input, options).run();
+}
+
+class PlanExecutor {
+  readonly #byId: Map<string, PlatformPlan>;
+  readonly #outcomes = new Map<string, PlatformOutcome>();
+  readonly #localRefs = new Map<string, string[]>();
+  readonly #logNames = new Set<string>();
+  readonly #failures: PlatformFailure[] = [];
+  readonly #indexes: Array<Promise<IndexOutcome>> = [];
+  readonly #progress: BuildProgress;
+  readonly #now: () => Date;
+  /** Serializes the callbacks: they write one file. */
+  #callbacks: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly input: BuildRunInput,
+    private readonly options: BuildRunOptions,
+  ) {
+    this.#byId = new Map(input.plan.platforms.map((p) => [p.id, p]));
+    this.#progress = options.progress ?? silentProgress;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async run(): Promise<BuildRunResult> {
+    const started = Date.now();
+    await mkdir(this.options.logDir, { recursive: true });
+    const nodes = this.input.plan.platforms.map((p) => ({ id: p.id, upstreams: this.#upstreamsOf(p.id) }));
+    const results = await runDag(nodes, (id) => this.#runPlatform(id), {
+      concurrency: this.options.jobs ?? availableParallelism(),
+      keepGoing: this.options.keepGoing,
+      onSettled: (id, result) => this.#settled(id, result),
+    });
+    const indexes = [...(await Promise.all(this.#indexes)), ...this.#unpublishedIndexes()];
+    const skipped = [...results].flatMap(([id, r]) => (r.status === 'skipped' ? [{ id, reason: r.reason }] : []));
+    const result: BuildRunResult = {
+      outcomes: this.#outcomes,
+      failures: this.#failures,
+      skipped,
+      indexes,
+      ok: this.#failures.length === 0 && skipped.length === 0 && indexes.every((i) => !i.problem),
+      durationMs: Date.now() - started,
+    };
+    this.#progress.done(result);
+    return result;
+  }
+
+  /** A log file name of its own for each platform, readable from its id. */
+  #logFileFor(id: string): string {
+    const base = id.replace(/[^A-Za-z0-9._-]+/g, '_');
+    let name = base;
+    for (let n = 2; this.#logNames.has(name); n++) name = `${base}-${n}`;
+    this.#logNames.add(name);
+    return join(this.options.logDir, `${name}.log`);
+  }
+
+  #upstreamsOf(id: string): string[] {
+    return this.input.graph.edges.filter((e) => e.to === id && this.#byId.has(e.from)).map((e) => e.from);
+  }
+
+  #settled(id: string, result: NodeResult<PlatformOutcome>): void {
+    const plan = this.#byId.get(id);
+    if (!plan) return;
+    if (result.status === 'skipped') this.#progress.skipped(plan, { id, reason: result.reason });
+    if (result.status !== 'failed') return;
+    const error = result.error instanceof PlatformError ? result.error.cause : result.error;
+    const failure: PlatformFailure = { id, message: oneLine(error instanceof Error ? error.message : String(error)), error };
+    if (result.error instanceof PlatformError) failure.logFile = result.error.logFile;
+    // Read now, so the failure is reported before the skips it causes.
+    if (failure.logFile) failure.logTail = readTail(failure.logFile, 40);
+    this.#failures.push(failure);
+    this.#progress.failed(plan, failure);
+  }
+
+  async #runPlatform(id: string): Promise<PlatformOutcome> {
+    const plan = this.#byId.get(id);
+    if (!plan) throw new Error(`build: no plan for ${id}`);
+    // A reuse starts and ends at once: its end line says all.
+    if (plan.decision === 'build' || plan.newTags.length > 0) this.#progress.started(plan, describePlan(plan, this.options.push));
+    const outcome = plan.decision === 'build' ? await this.#build(plan) : await this.#reuse(plan);
+    await this.#serially(() => this.options.onPlatformDone?.(plan, outcome));
+    this.#outcomes.set(id, outcome);
+    this.#progress.finished(plan, outcome);
+    this.#maybePublishIndex(plan);
+    return outcome;
+  }
+
+  async #reuse(plan: PlatformPlan): Promise<PlatformOutcome> {
+    const started = Date.now();
+    const previous = plan.previous;
+    if (!previous?.digest) throw new Error(`build: ${plan.id} is to be reused but has no recorded image`);
+    const outcome: PlatformOutcome = {
+      id: plan.id,
+      action: 'reused',
+      digest: previous.digest,
+      tags: plan.tags.filter((t) => previous.simpleTags.includes(t)),
+      fromImages: plan.fromImages,
+      durationMs: 0,
+      notes: [],
+    };
+    if (plan.newTags.length > 0 && this.options.push && this.options.registry) {
+      const targets = plan.newTags.map((t) => this.#qualified(plan, t));
+      await retag(this.options.registry, previous.digest, targets);
+      outcome.action = 'retagged';
+      outcome.tags = [...plan.tags];
+      outcome.notes.push(`tagged ${plan.newTags.join(', ')}`);
+    } else if (plan.newTags.length > 0) {
+      outcome.notes.push(`new tags ${plan.newTags.join(', ')} not published without --push`);
+    }
+    outcome.durationMs = Date.now() - started;
+    return outcome;
+  }
+
+  async #build(plan: PlatformPlan): Promise<PlatformOutcome> {
+    const started = Date.now();
+    const logFile = this.#logFileFor(plan.id);
+    const log = createWriteStream(logFile);
+    try {
+      return await this.#buildLogged(plan, log, logFile, started);
+    } catch (error) {
+      log.write(`\nimagewright: ${error instanceof Error ? error.message : String(error)}\n`);
+      throw new PlatformError(error, logFile);
+    } finally {
+      await closeStream(log);
+    }
+  }
+
+  async #buildLogged(plan: PlatformPlan, log: WriteStream, logFile: string, started: number): Promise<PlatformOutcome> {
+    const { platform } = plan;
+    const reads = this.input.graph.reads.get(plan.id) ?? [];
+    const analysis = this.input.sources.get(plan.id)?.analysis;
+    if (!analysis) throw new Error(`build: no Dockerfile analysis for ${plan.id}`);
+    const finalStageLine = analysis.stages[analysis.stages.length - 1]?.line ?? 0;
+    const pinned = pinReads(reads, plan.fromImages, (id) => this.#upstreamImage(id), { finalStageLine });
+    const { pins, buildArgs } = syntaxOverride(pinned.pins, platform.buildArgs);
+    const original = await readFile(platform.dockerfilePath, 'utf8');
+    const text = pinDockerfile(original, pins, displayPath(platform.dockerfilePath));
+    const base = baseImageDigest(analysis, reads, pinned.used);
+    const created = this.#now().toISOString();
+    const tags = this.#buildTags(plan);
+    log.write(`imagewright: building ${plan.id} (${platformString(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
+    for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
+    const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text);
+    let imageId: string;
+    try {
+      ({ imageId } = await this.options.engine.build({
+        contextDir: platform.contextDir,
+        dockerfile: dockerfile.path,
+        tags,
+        platform: platformString(platform),
+        buildArgs,
+        labels: this.#labels(plan, pinned.fromImages, created, base),
+        cacheFrom: !this.options.noCache && plan.previous?.digest ? [plan.previous.digest] : [],
+        inlineCache: true,
+        noCache: this.options.noCache,
+        log,
+      }));
+    } finally {
+      await dockerfile.dispose();
+    }
+    const outcome: PlatformOutcome = {
+      id: plan.id,
+      action: 'built',
+      digest: '',
+      imageId,
+      tags: [...plan.tags],
+      fromImages: pinned.fromImages,
+      created,
+      durationMs: 0,
+      logFile,
+      notes: [],
+    };
+    if (base) outcome.baseImageDigest = base;
+    if (this.options.push) await this.#push(plan, tags, outcome, log);
+    else this.#localRefs.set(plan.id, tags);
+    outcome.durationMs = Date.now() - started;
+    return outcome;
+  }
+
+  /**
+   * Own tags; a platform without any gets a tag derived from its build key, because an image is
+   * pushed by tag and its shared tags must name the index, not one platform.
+   */
+  #buildTags(plan: PlatformPlan): string[] {
+    if (plan.tags.length > 0) return plan.tags.map((t) => this.#qualified(plan, t));
+    if (!this.options.push) return plan.platform.sharedTags.map((t) => this.#qualified(plan, t));
+    return [this.#qualified(plan, `imagewright-${plan.buildKey.replace(/^sha256:/, '').slice(0, 16)}`)];
+  }
+
+  /** Push every tag, then record the digest the registry holds under them. */
+  async #push(plan: PlatformPlan, tags: string[], outcome: PlatformOutcome, log: WriteStream): Promise<void> {
+    const registry = this.options.registry as ManifestClient;
+    const reported = new Set<string>();
+    for (const tag of tags) {
+      const { digest } = await this.options.engine.push(tag, log);
+      if (digest) reported.add(digest);
+    }
+    if (reported.size > 1) throw new Error(`docker push reported different digests for the tags of one image: ${[...reported].join(', ')}`);
+    const [first] = tags;
+    if (!first) throw new Error(`build: ${plan.id} has no tag to push`);
+    const manifest = await registry.getManifest(first);
+    const [cliDigest] = reported;
+    if (cliDigest && cliDigest !== manifest.digest) {
+      throw new Error(`${first} is ${manifest.digest} in the registry, but docker pushed ${cliDigest}: the tag moved during the push`);
+    }
+    if (isIndexMediaType(manifest.mediaType)) {
+      throw new Error(`${first} was pushed as an index (${manifest.mediaType}), not as one platform's image; turn off build attestations`);
+    }
+    outcome.digest = `${repoRef(first)}@${manifest.digest}`;
+    outcome.layers = manifestLayers(manifest.body);
+    log.write(`imagewright: pushed ${outcome.digest}\n`);
+  }
+
+  #labels(plan: PlatformPlan, fromImages: PlatformOutcome['fromImages'], created: string, base: string | undefined): Record<string, string> {
+    const labels: Record<string, string> = {
+      'org.opencontainers.image.created': created,
+      ...this.options.labels,
+      [LABEL_BUILD_KEY]: plan.buildKey,
+      [LABEL_FROM_IMAGES]: JSON.stringify(fromImages),
+    };
+    if (base) {
+      labels['org.opencontainers.image.base.name'] = base.slice(0, base.lastIndexOf('@'));
+      labels['org.opencontainers.image.base.digest'] = base.slice(base.lastIndexOf('@') + 1);
+    }
+    return labels;
+  }
+
+  #upstreamImage(id: string): UpstreamImage | undefined {
+    const outcome = this.#outcomes.get(id);
+    if (!outcome) return undefined;
+    const digest = outcome.digest ? outcome.digest.slice(outcome.digest.lastIndexOf('@') + 1) : '';
+    return { digest, localRefs: this.#localRefs.get(id) ?? [] };
+  }
+
+  #qualified(plan: PlatformPlan, tag: string): string {
+    return qualifiedTag(this.input.manifest, plan.platform.repo, tag);
+  }
+
+  /** Once every platform of the plan's image is done, publish its shared tags as one index. */
+  #maybePublishIndex(plan: PlatformPlan): void {
+    if (!this.#publishesIndexes() || plan.platform.sharedTags.length === 0) return;
+    const image = this.#imageOf(plan);
+    if (!image || !image.platforms.every((p) => this.#outcomes.has(p.id))) return;
+    this.#indexes.push(this.#publishIndex(plan, image));
+  }
+
+  /** Images of this run with shared tags whose index could not be published, and why. */
+  #unpublishedIndexes(): IndexOutcome[] {
+    if (!this.#publishesIndexes()) return [];
+    const problems: IndexOutcome[] = [];
+    const seen = new Set<ManifestImage>();
+    for (const plan of this.input.plan.platforms) {
+      const image = this.#imageOf(plan);
+      if (!image || seen.has(image) || image.sharedTags.length === 0) continue;
+      seen.add(image);
+      const missing = image.platforms.find((p) => !this.#outcomes.has(p.id));
+      if (!missing) continue;
+      const why = this.#byId.has(missing.id) ? `${missing.id} did not finish` : `${missing.id} is not part of this run`;
+      problems.push(this.#reportIndex(this.#indexProblem(plan, image, why)));
+    }
+    return problems;
+  }
+
+  #publishesIndexes(): boolean {
+    return this.options.push && this.options.registry !== undefined;
+  }
+
+  async #publishIndex(plan: PlatformPlan, image: ManifestImage): Promise<IndexOutcome> {
+    const registry = this.options.registry as ManifestClient;
+    const platforms = image.platforms.map((p) => ({
+      image: this.#outcomes.get(p.id)?.digest ?? '',
+      os: p.os,
+      architecture: p.architecture,
+      ...(p.variant ? { variant: p.variant } : {}),
+    }));
+    const unpushed = platforms.find((p) => !p.image);
+    if (unpushed) return this.#reportIndex(this.#indexProblem(plan, image, 'a platform has no pushed image'));
+    const tags = image.sharedTags.map((t) => this.#qualified(plan, t));
+    const which = { repo: plan.platform.repo, imageIndex: plan.platform.imageIndex };
+    try {
+      const index = await describeIndex(registry, platforms);
+      const digest = `${repoRef(tags[0] as string)}@${index.digest}`;
+      const outcome: IndexOutcome = { ...which, sharedTags: image.sharedTags, digest };
+      const previous = this.options.previousIndex?.(which);
+      if (previous?.digest === digest && sameSet(previous.sharedTags, image.sharedTags)) {
+        return this.#reportIndex({ ...outcome, unchanged: true });
+      }
+      await putIndex(registry, index, tags);
+      const record: ManifestRecord = { digest, sharedTags: [...image.sharedTags], created: this.#now().toISOString() };
+      await this.#serially(() => this.options.onIndexPublished?.(which, record));
+      return this.#reportIndex(outcome);
+    } catch (error) {
+      return this.#reportIndex(this.#indexProblem(plan, image, oneLine(error instanceof Error ? error.message : String(error))));
+    }
+  }
+
+  #indexProblem(plan: PlatformPlan, image: ManifestImage, problem: string): IndexOutcome {
+    return { repo: plan.platform.repo, imageIndex: plan.platform.imageIndex, sharedTags: image.sharedTags, digest: '', problem };
+  }
+
+  #reportIndex(outcome: IndexOutcome): IndexOutcome {
+    this.#progress.index(outcome);
+    return outcome;
+  }
+
+  #imageOf(plan: PlatformPlan): ManifestImage | undefined {
+    const repo = this.input.manifest.repos.find((r) => r.name === plan.platform.repo);
+    return repo?.images[plan.platform.imageIndex];
+  }
+
+  #serially<T>(task: () => T | Promise<T>): Promise<T> {
+    const next = this.#callbacks.then(task);
+    this.#callbacks = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function describePlan(plan: PlatformPlan, push: boolean): string {
+  if (plan.decision === 'reuse') {
+    return plan.newTags.length > 0 && push ? `reuse, add tags ${plan.newTags.join(', ')}` : 'reuse';
+  }
+  return `build: ${plan.reasons.map((r) => r.detail).join('; ') || 'requested'}`;
+}
+
+/** A BUILDKIT_SYNTAX build arg overrides the `# syntax=` directive, so its pin goes into the arg. */
+function syntaxOverride(pins: DockerfilePin[], buildArgs: Record<string, string>): { pins: DockerfilePin[]; buildArgs: Record<string, string> } {
+  const syntax = pins.find((p) => p.instruction === 'SYNTAX');
+  if (!syntax || !Object.hasOwn(buildArgs, 'BUILDKIT_SYNTAX')) return { pins, buildArgs };
+  return { pins: pins.filter((p) => p !== syntax), buildArgs: { ...buildArgs, BUILDKIT_SYNTAX: syntax.pinned } };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function repoRef(ref: string): string {
+  const parsed = parseReference(ref);
+  if (!parsed) throw new Error(`not an image reference: ${ref}`);
+  return formatReference({ registry: parsed.registry, repository: parsed.repository });
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
+
+/** The last lines of a (closed, small-tailed) log file; '' when it cannot be read. */
+function readTail(file: string, lines: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 64 * 1024);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.closed) resolve();
+    else stream.end(() => resolve());
+  });
+}

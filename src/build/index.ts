@@ -1,0 +1,27 @@
+/** The build module's public surface: carrying out a plan with a container engine and a registry. */
+export { executePlan, LABEL_BUILD_KEY, LABEL_FROM_IMAGES, type BuildRunInput, type BuildRunOptions } from './executor.js';
+export {
+  createDockerEngine,
+  detectDockerCli,
+  dockerCandidates,
+  DockerCliEngine,
+  EngineError,
+  EngineUnavailableError,
+  runProbe,
+  type BuildFlavor,
+  type BuildRequest,
+  type DockerCli,
+  type Engine,
+  type LogSink,
+  type Probe,
+  type ProbeResult,
+} from './engine.js';
+export { acquireLock, lockFileFor, LockedError, type HeldLock, type LockOwner } from './lock.js';
+export { pinDockerfile, type DockerfilePin } from './pin.js';
+export { pinReads, withDigest, type UpstreamImage } from './inputs.js';
+export { createProgress, silentProgress, skipText, summaryLine, type BuildProgress } from './progress.js';
+export { composeIndex, describeIndex, publishIndex, putIndex, retag, type IndexPlatform, type ManifestClient } from './publish.js';
+export { platformRecord } from './record.js';
+export { runDag, type DagNode, type NodeResult, type SkipReason } from './scheduler.js';
+export { ImageInfoStore } from './store.js';
+export type * from './types.js';

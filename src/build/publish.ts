@@ -1,0 +1,157 @@
+/**
+ * Registry-side publishing that needs no engine: new tags for an image that is reused as it is, and
+ * the multi-arch index behind an image's shared tags.
+ */
+import { createHash } from 'node:crypto';
+import { MediaType, isIndexMediaType } from '../registry/media-types.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+
+/** The registry operations publishing needs (the registry module's client provides them). */
+export interface ManifestClient {
+  /** GET a manifest by tag or digest. */
+  getManifest(ref: string): Promise<{ body: Buffer; mediaType: string; digest: string }>;
+  /** PUT a manifest under the reference's tag; resolves to the digest the registry reports. */
+  putManifest(ref: string, body: Buffer, mediaType: string): Promise<string>;
+  /** Cross-repository blob mount; false when the registry did not mount. */
+  mountBlob(fromRepoRef: string, toRepoRef: string, digest: string): Promise<boolean>;
+}
+
+export interface PublishedManifest {
+  /** `sha256:…` as the registry reported it. */
+  digest: string;
+  mediaType: string;
+  /** Bytes of the manifest. */
+  size: number;
+}
+
+/**
+ * Point each of `targets` (`registry/repo:tag`) at the image `source` (`registry/repo@sha256:…` or a
+ * tag) without pulling or rebuilding it. Blobs are mounted first when a target lives in another
+ * repository. Resolves to the manifest as published.
+ */
+export async function retag(client: ManifestClient, source: string, targets: readonly string[]): Promise<PublishedManifest> {
+  const manifest = await client.getManifest(source);
+  const from = repoOf(source);
+  for (const target of targets) {
+    const to = repoOf(target);
+    if (to !== from) await mountReferencedBlobs(client, manifest, from, to);
+    const digest = await client.putManifest(target, manifest.body, manifest.mediaType);
+    if (digest !== manifest.digest) {
+      throw new Error(`retag ${target}: the registry stored ${digest}, not ${manifest.digest}`);
+    }
+  }
+  return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.body.length };
+}
+
+async function mountReferencedBlobs(
+  client: ManifestClient,
+  manifest: { body: Buffer; mediaType: string },
+  from: string,
+  to: string,
+): Promise<void> {
+  if (isIndexMediaType(manifest.mediaType)) {
+    throw new Error(`cannot copy the index ${from} to ${to}: only image manifests are retagged across repositories`);
+  }
+  const parsed = JSON.parse(manifest.body.toString('utf8')) as ImageManifestJson;
+  const digests = [parsed.config?.digest, ...(parsed.layers ?? []).map((l) => l.digest)].filter((d): d is string => !!d);
+  for (const digest of digests) {
+    if (!(await client.mountBlob(from, to, digest))) {
+      throw new Error(`cannot mount ${digest} from ${from} into ${to}`);
+    }
+  }
+}
+
+export interface IndexPlatform {
+  /** The platform's image: `registry/repo@sha256:…`. */
+  image: string;
+  os: string;
+  architecture: string;
+  variant?: string;
+  /** Windows images name their OS build. */
+  osVersion?: string;
+}
+
+export interface IndexDocument {
+  body: Buffer;
+  mediaType: string;
+  /** `sha256:…` of `body`. */
+  digest: string;
+}
+
+interface Described extends PublishedManifest {
+  platform: IndexPlatform;
+}
+
+/**
+ * The multi-arch index listing `platforms`, as a Docker manifest list when every platform manifest
+ * is Docker v2 (older clients and registries read it), else as an OCI image index.
+ */
+export function composeIndex(manifests: ReadonlyArray<PublishedManifest & { platform: IndexPlatform }>): IndexDocument {
+  const docker = manifests.length > 0 && manifests.every((m) => m.mediaType === MediaType.dockerManifest);
+  const mediaType = docker ? MediaType.dockerManifestList : MediaType.ociIndex;
+  const document = {
+    schemaVersion: 2,
+    mediaType,
+    manifests: manifests.map((m) => ({
+      mediaType: m.mediaType,
+      digest: m.digest,
+      size: m.size,
+      platform: {
+        architecture: m.platform.architecture,
+        os: m.platform.os,
+        ...(m.platform.osVersion ? { 'os.version': m.platform.osVersion } : {}),
+        ...(m.platform.variant ? { variant: m.platform.variant } : {}),
+      },
+    })),
+  };
+  const body = Buffer.from(JSON.stringify(document, null, 2));
+  return { body, mediaType, digest: `sha256:${createHash('sha256').update(body).digest('hex')}` };
+}
+
+/** The index of `platforms` as it would be published (reads each platform's manifest for its size and media type). */
+export async function describeIndex(client: ManifestClient, platforms: readonly IndexPlatform[]): Promise<IndexDocument> {
+  if (platforms.length === 0) throw new Error('an index needs at least one platform');
+  const described: Described[] = [];
+  for (const platform of platforms) {
+    const manifest = await client.getManifest(platform.image);
+    if (isIndexMediaType(manifest.mediaType)) throw new Error(`${platform.image} is an index, not a platform image`);
+    described.push({ digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.body.length, platform });
+  }
+  return composeIndex(described);
+}
+
+/** Put `index` under each of `tags` (`registry/repo:tag`, in the platforms' repository). */
+export async function putIndex(client: ManifestClient, index: IndexDocument, tags: readonly string[]): Promise<PublishedManifest> {
+  for (const tag of tags) {
+    const digest = await client.putManifest(tag, index.body, index.mediaType);
+    if (digest !== index.digest) throw new Error(`publish ${tag}: the registry stored ${digest}, not ${index.digest}`);
+  }
+  return { digest: index.digest, mediaType: index.mediaType, size: index.body.length };
+}
+
+/** Publish the index of `platforms` under each of `tags`; resolves to the index as the registry stored it. */
+export async function publishIndex(
+  client: ManifestClient,
+  platforms: readonly IndexPlatform[],
+  tags: readonly string[],
+): Promise<PublishedManifest> {
+  return putIndex(client, await describeIndex(client, platforms), tags);
+}
+
+/** Layers of an image manifest, as image-info records them. */
+export function manifestLayers(body: Buffer): Array<{ digest: string; size: number }> {
+  const parsed = JSON.parse(body.toString('utf8')) as ImageManifestJson;
+  return (parsed.layers ?? []).map((layer) => ({ digest: layer.digest, size: layer.size }));
+}
+
+interface ImageManifestJson {
+  config?: { digest: string };
+  layers?: Array<{ digest: string; size: number }>;
+}
+
+/** `registry/repository` of a reference. */
+function repoOf(ref: string): string {
+  const parsed = parseReference(ref);
+  if (!parsed) throw new Error(`not an image reference: ${ref}`);
+  return formatReference({ registry: parsed.registry, repository: parsed.repository });
+}

@@ -1,0 +1,73 @@
+/**
+ * The image-info file during a build run: every finished platform (and published index) is written
+ * at once, atomically, so an interrupted or failing run keeps everything it built.
+ */
+import { readImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
+import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
+import type { Manifest, ManifestImage } from '../manifest/types.js';
+import type { PlatformPlan } from '../plan/types.js';
+import { platformRecord } from './record.js';
+import type { PlatformOutcome } from './types.js';
+
+export class ImageInfoStore {
+  #info: ImageInfo;
+  #writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly manifest: Manifest,
+    info: ImageInfo,
+  ) {
+    this.#info = info;
+  }
+
+  /** Start from the file's content (or an empty image-info when there is no file). */
+  static async open(file: string, manifest: Manifest, previous?: ImageInfo): Promise<ImageInfoStore> {
+    const info = previous ?? (await readImageInfo(file)) ?? { schemaVersion: '2.0', repos: [] };
+    return new ImageInfoStore(file, manifest, info);
+  }
+
+  get info(): ImageInfo {
+    return this.#info;
+  }
+
+  /** Record a finished platform and write the file (an `onPlatformDone` for executePlan). */
+  recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome): Promise<void> {
+    const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
+    return this.#update((info) => upsertPlatformRecord(info, plan.platform.repo, image, platformRecord(plan, outcome)));
+  }
+
+  /** Record a published index and write the file (an `onIndexPublished` for executePlan). */
+  recordIndex(which: { repo: string; imageIndex: number }, record: ManifestRecord): Promise<void> {
+    const image = this.#image(which.repo, which.imageIndex);
+    return this.#update((info) => setImageManifest(info, which.repo, image, record));
+  }
+
+  /** The index the file records for an image (a `previousIndex` for executePlan). */
+  indexRecord(which: { repo: string; imageIndex: number }): ManifestRecord | undefined {
+    const image = this.#image(which.repo, which.imageIndex);
+    const sharedTags = new Set(image.sharedTags);
+    const records = this.#info.repos.find((r) => r.repo === which.repo)?.images ?? [];
+    const match = records.find((r) => {
+      const tags = r.manifest?.sharedTags ?? [];
+      return tags.length === sharedTags.size && tags.every((t) => sharedTags.has(t));
+    });
+    return match?.manifest;
+  }
+
+  #image(repo: string, imageIndex: number): ManifestImage {
+    const image = this.manifest.repos.find((r) => r.name === repo)?.images[imageIndex];
+    if (!image) throw new Error(`image-info: the manifest has no image ${imageIndex} in ${repo}`);
+    return image;
+  }
+
+  #update(change: (info: ImageInfo) => ImageInfo): Promise<void> {
+    const write = this.#writes.then(async () => {
+      const next = change(this.#info);
+      await writeImageInfo(this.file, next);
+      this.#info = next;
+    });
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+}
