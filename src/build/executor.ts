@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { BuildGraph } from '../graph/types.js';
+import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
 import type { ManifestRecord } from '../imageinfo/types.js';
 import { platformString, qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
@@ -24,8 +25,6 @@ import { runDag, type NodeResult } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome } from './types.js';
 import { writePinnedDockerfile } from './workspace.js';
 
-export const LABEL_BUILD_KEY = 'dev.imagewright.build-key';
-export const LABEL_FROM_IMAGES = 'dev.imagewright.from-images';
 
 /** What the planner produced (the shell's PlanResult has these fields). */
 export interface BuildRunInput {
@@ -296,6 +295,7 @@ class PlanExecutor {
       ...this.options.labels,
       [LABEL_BUILD_KEY]: plan.buildKey,
       [LABEL_FROM_IMAGES]: JSON.stringify(fromImages),
+      [LABEL_INPUTS]: JSON.stringify(plan.inputs),
     };
     if (base) {
       labels['org.opencontainers.image.base.name'] = base.slice(0, base.lastIndexOf('@'));

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import { registerBuildCommand } from './commands/build.js';
 import { registerGraphCommand } from './commands/graph.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { errorExitCode, formatError } from './output.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
     .exitOverride();
   registerGraphCommand(program);
   registerPlanCommand(program);
+  registerBuildCommand(program);
   program.addHelpText(
     'after',
     `

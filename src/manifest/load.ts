@@ -41,21 +41,21 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
   const sources = loadSources(abs, file, warn);
   const registry = options.registryOverride !== undefined ? checkRegistryOverride(options.registryOverride) : checkRegistry(sources);
   const prefix = checkRepoPrefix(options.repoPrefix ?? '');
-  const groups = consolidateRepos(sources.repos).map((group) => ({ ...group, name: prefix + group.name }));
+  const groups = consolidateRepos(sources.repos);
   if (groups.length === 0) throw sources.main.error(['repos'], 'the manifest and its includes define no repos');
-  const qualifiedNames = repoIdIndex(groups, registry);
+  const qualifiedNames = repoIdIndex(groups, registry, prefix);
   const variables = new Variables(sources.variables, options.vars ?? {}, (id) => qualifiedNames.get(id));
   const resolvedVariables = variables.all();
 
   const repos: ManifestRepo[] = [];
   const drafts: PlatformDraft[] = [];
   for (const group of groups) {
-    const built = new RepoImages(group.name, variables);
+    const built = new RepoImages(prefix + group.name, variables);
     for (const part of group.parts) {
       part.json.images.forEach((image, index) => built.add(image, at(part.site, 'images', index)));
     }
     const first = group.parts[0] as RawRepo;
-    const repo: ManifestRepo = { name: group.name, images: built.images, location: first.site.file.location(first.site.path) };
+    const repo: ManifestRepo = { name: prefix + group.name, images: built.images, location: first.site.file.location(first.site.path) };
     if (group.id !== undefined) repo.id = group.id;
     repos.push(repo);
     drafts.push(...built.drafts);
@@ -122,7 +122,7 @@ function consolidateRepos(raws: readonly RawRepo[]): RepoGroup[] {
 }
 
 /** id → registry-qualified name, the value of `$(Repo:<id>)`. A repo without an id is known by its name. */
-function repoIdIndex(groups: readonly RepoGroup[], registry: string): Map<string, string> {
+function repoIdIndex(groups: readonly RepoGroup[], registry: string, prefix: string): Map<string, string> {
   const index = new Map<string, string>();
   const sites = new Map<string, Site>();
   for (const group of groups) {
@@ -132,7 +132,7 @@ function repoIdIndex(groups: readonly RepoGroup[], registry: string): Map<string
     const earlier = sites.get(id);
     if (earlier) throw siteError(site, `repo id ${JSON.stringify(id)} is already used by ${describeSite(earlier, site.file)}`);
     sites.set(id, site);
-    index.set(id, registry ? `${registry}/${group.name}` : group.name);
+    index.set(id, registry ? `${registry}/${prefix}${group.name}` : prefix + group.name);
   }
   return index;
 }

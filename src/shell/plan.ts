@@ -20,6 +20,7 @@ import type { Manifest } from '../manifest/types.js';
 import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
+import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
 
 export interface LoadedRepository {
   manifest: Manifest;
@@ -80,13 +81,16 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
 
 export interface PlanOptions extends LoadOptions {
   imageInfoFile: string | undefined;
-  registry: RegistryReader;
   noCache?: boolean;
-  /** Used instead of the image-info file when given (e.g. records read back from registry labels). */
-  previous?: ImageInfo;
+  /**
+   * Where the previous run's records come from: the image-info file when one is named (a missing
+   * file means everything is new), otherwise the labels of the images the registry's tags point at.
+   */
+  registry: RegistryReader & LabelReader;
 }
 
 export interface PlanResult extends LoadedRepository {
+  previous: ImageInfo | undefined;
   input: PlanInput;
   plan: Plan;
 }
@@ -94,7 +98,9 @@ export interface PlanResult extends LoadedRepository {
 /** Gather every input, then plan. Resolves each distinct external reference once. */
 export async function planRepository(options: PlanOptions): Promise<PlanResult> {
   const repo = await loadRepository(options);
-  const previous = options.previous ?? (options.imageInfoFile ? await readImageInfo(options.imageInfoFile) : undefined);
+  const previous = options.imageInfoFile
+    ? await readImageInfo(options.imageInfoFile)
+    : await readImageInfoFromRegistry(repo.manifest, options.registry);
   const resolved = await resolveExternal(repo.graph, options.registry);
   const partial: Omit<PlanInput, 'existing'> = {
     manifest: repo.manifest,
@@ -112,7 +118,7 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
     }),
   );
   const input: PlanInput = { ...partial, existing };
-  return { ...repo, input, plan: planBuilds(input) };
+  return { ...repo, previous, input, plan: planBuilds(input) };
 }
 
 async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Promise<Map<string, ResolvedImage>> {

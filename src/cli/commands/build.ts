@@ -1,0 +1,71 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ExitCode } from '../../errors.js';
+import { createRegistryClient } from '../../registry/index.js';
+import { buildRepository } from '../../shell/build.js';
+import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
+import { errorExitCode, warn } from '../output.js';
+
+interface BuildCommandOptions extends ManifestCommandOptions {
+  imageInfo?: string;
+  push: boolean;
+  jobs?: number;
+  cache: boolean;
+  keepGoing: boolean;
+  path: string[];
+  logDir: string;
+  insecureRegistry: string[];
+}
+
+export function registerBuildCommand(program: Command): void {
+  registryOptions(
+    manifestOptions(
+      program
+        .command('build')
+        .description(
+          'Plan, then build with BuildKit exactly the platforms whose inputs changed; with --push, publish them ' +
+            'and keep image-info true after every platform.',
+        ),
+    ),
+  )
+    .option(
+      '-i, --image-info <file>',
+      'the image-info.json to plan from and to update (missing file: everything is new); without it, the previous run is read from the labels of the registry\'s images',
+    )
+    .option('--push', 'push every tag, record the registry\'s digests, add new tags to reused images, publish shared-tag indexes', false)
+    .addOption(new Option('-j, --jobs <n>', 'platforms built at once (default: number of cores)').argParser(positiveInt))
+    .option('--no-cache', 'rebuild every platform from nothing (the periodic validation build); image-info is still recorded')
+    .option('--keep-going', 'after a failure, go on with the platforms that do not depend on it', false)
+    .addOption(
+      new Option('--path <glob>', 'build only platforms whose Dockerfile path matches (repeatable; ImageBuilder\'s --path)')
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default([]),
+    )
+    .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
+    .action(async (options: BuildCommandOptions) => {
+      const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
+      const { result } = await buildRepository({
+        ...manifestLoadOptions(options),
+        warn,
+        imageInfoFile: options.imageInfo,
+        registry,
+        push: options.push,
+        noCache: !options.cache,
+        keepGoing: options.keepGoing,
+        jobs: options.jobs,
+        paths: options.path,
+        logDir: options.logDir,
+        progressStream: process.stderr,
+      });
+      if (!result.ok) {
+        const first = result.failures[0];
+        // An authentication failure while pushing is a registry problem, not a broken Dockerfile.
+        process.exitCode = first && errorExitCode(first.error) === ExitCode.registry ? ExitCode.registry : ExitCode.failure;
+      }
+    });
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expects a whole number of at least 1, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,84 @@
+/**
+ * Image-info read back from the registry: every image imagewright builds carries its build key, the
+ * images it read and its inputs as labels, so a repository can plan without a state file. One
+ * manifest fetch (two when the tag names an index) and one config fetch per platform.
+ */
+import { InputError } from '../errors.js';
+import { platformRecordIdentity, upsertPlatformRecord } from '../imageinfo/index.js';
+import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
+import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
+import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
+import { ImageNotFoundError, isIndexMediaType, pickPlatformEntry, type RegistryClient } from '../registry/index.js';
+import { parseReference, repositoryOf } from '../registry/reference.js';
+
+
+export type LabelReader = Pick<RegistryClient, 'getManifest' | 'getBlob'>;
+
+export async function readImageInfoFromRegistry(manifest: Manifest, registry: LabelReader): Promise<ImageInfo> {
+  const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
+  const records = await Promise.all(platforms.map((p) => recordFromLabels(manifest, p, registry)));
+  let info: ImageInfo = { schemaVersion: '2.0', repos: [] };
+  records.forEach((record, i) => {
+    const platform = platforms[i];
+    if (!record || !platform) return;
+    const image = manifest.repos.find((r) => r.name === platform.repo)?.images[platform.imageIndex];
+    if (image) info = upsertPlatformRecord(info, platform.repo, image, record);
+  });
+  return info;
+}
+
+async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, registry: LabelReader): Promise<PlatformRecord | undefined> {
+  const tag = platform.tags[0] ?? platform.sharedTags[0];
+  if (!tag) return undefined;
+  const ref = qualifiedTag(manifest, platform.repo, tag);
+  const parsed = parseReference(ref);
+  if (!parsed) return undefined;
+  const repo = repositoryOf(parsed);
+  let answer;
+  try {
+    answer = await registry.getManifest(ref);
+    if (isIndexMediaType(answer.mediaType)) {
+      const entries = (JSON.parse(answer.body.toString('utf8')) as { manifests?: [] }).manifests ?? [];
+      const entry = pickPlatformEntry(entries, platform);
+      if (!entry) return undefined;
+      answer = await registry.getManifest(`${repo}@${entry.digest}`);
+    }
+  } catch (err) {
+    if (err instanceof ImageNotFoundError) return undefined;
+    throw err;
+  }
+  const body = JSON.parse(answer.body.toString('utf8')) as { config?: { digest?: string }; layers?: Array<{ digest: string; size: number }> };
+  const configDigest = body.config?.digest;
+  if (!configDigest) return undefined;
+  const config = JSON.parse((await registry.getBlob(repo, configDigest)).toString('utf8')) as {
+    config?: { Labels?: Record<string, string> | null };
+    created?: string;
+  };
+  const labels = config.config?.Labels ?? {};
+  const record: PlatformRecord = {
+    ...platformRecordIdentity(platform),
+    // Tags added to an image after its build carry no label; a record read back lists the platform's tags.
+    simpleTags: [...platform.tags].sort(),
+    digest: `${repo}@${answer.digest}`,
+  };
+  if (config.created) record.created = config.created;
+  if (body.layers) record.layers = body.layers.map((l) => ({ digest: l.digest, size: l.size }));
+  const buildKey = labels[LABEL_BUILD_KEY];
+  // An image without our labels was built by something else: it is recorded without a build key and rebuilt once.
+  if (!buildKey) return record;
+  record.buildKey = buildKey;
+  record.fromImages = parseLabel<FromImageRecord[]>(labels, LABEL_FROM_IMAGES, ref) ?? [];
+  const inputs = parseLabel<InputsRecord>(labels, LABEL_INPUTS, ref);
+  if (inputs) record.inputs = inputs;
+  return record;
+}
+
+function parseLabel<T>(labels: Record<string, string>, name: string, ref: string): T | undefined {
+  const text = labels[name];
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new InputError(ref, `label ${name}`, 'is not valid JSON');
+  }
+}
