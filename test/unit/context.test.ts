@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { clearContextCache, hashContext } from '../../src/context/index.js';
 import { InputError } from '../../src/errors.js';
 
@@ -209,18 +210,26 @@ describe('hashContext', () => {
     await chmod(scratch, 0o755);
     await chmod(dir, 0o755);
     await chmod(path.join(dir, 'locked.txt'), 0o000);
-    // root reads anything, so the check runs as an unprivileged user when we are root.
-    const script = `
+    // root reads anything, so the check runs as an unprivileged user when we are root. That user may not
+    // be able to read the repository (CI clones into a private folder), so the check is bundled, with its
+    // dependencies, into the scratch folder first.
+    const entry = `
       import { hashContext } from ${JSON.stringify(path.resolve(here, '../../src/context/index.ts'))};
       try { await hashContext(${JSON.stringify(dir)}, ${JSON.stringify(path.join(dir, 'Dockerfile'))}); console.log('no error'); }
       catch (e) { console.log(e.name + ' ' + e.message); }`;
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
-      cwd: scratch,
-      encoding: 'utf8',
-      env: { ...process.env, TSX_TSCONFIG_PATH: path.resolve(here, '../../tsconfig.json') },
-      ...asUser,
+    const bundle = path.join(scratch, 'check-unreadable.mjs');
+    await build({
+      stdin: { contents: entry, resolveDir: here, loader: 'ts' },
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     });
+    await chmod(bundle, 0o644);
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const run = spawnSync(process.execPath, [bundle], { cwd: scratch, encoding: 'utf8', ...asUser });
     assert.equal(run.stderr, '');
     assert.match(run.stdout.trim(), /^InputError ctx\d+\/locked\.txt: cannot read file \(EACCES\)$/);
   });
