@@ -6,7 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerGraphCommand } from './commands/graph.js';
+import { registerMatrixCommand } from './commands/matrix.js';
+import { registerMergeImageInfoCommand } from './commands/merge-image-info.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerPublishManifestCommand } from './commands/publish-manifest.js';
 import { errorExitCode, formatError } from './output.js';
 
 export function createProgram(): Command {
@@ -23,6 +26,9 @@ export function createProgram(): Command {
   registerGraphCommand(program);
   registerPlanCommand(program);
   registerBuildCommand(program);
+  registerMatrixCommand(program);
+  registerMergeImageInfoCommand(program);
+  registerPublishManifestCommand(program);
   program.addHelpText(
     'after',
     `

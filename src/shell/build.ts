@@ -2,10 +2,14 @@
  * `imagewright build`: plan, then carry the plan out on the engine, writing image-info after every
  * platform. Holds a lock on the image-info file for the whole run so two runs cannot interleave.
  */
+import { resolve } from 'node:path';
 import { minimatch } from 'minimatch';
-import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, type BuildRunResult, type HeldLock } from '../build/index.js';
+import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, type BuildProgress, type BuildRunResult, type HeldLock } from '../build/index.js';
 import type { Engine } from '../build/engine.js';
 import { InputError } from '../errors.js';
+import type { BuildGraph } from '../graph/types.js';
+import type { Manifest } from '../manifest/types.js';
+import { computeLegs, findLeg, legInput } from '../matrix/index.js';
 import type { Plan } from '../plan/types.js';
 import type { RegistryClient } from '../registry/index.js';
 import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
@@ -19,6 +23,15 @@ export interface BuildOptions extends LoadOptions {
   jobs?: number;
   /** Dockerfile path globs (ImageBuilder's --path): build only the platforms they match. */
   paths: string[];
+  /** Build only this leg of the matrix (`imagewright matrix`), computed again from the same inputs. */
+  leg?: string;
+  /** The --max-legs the matrix was computed with. */
+  maxLegs?: number;
+  /**
+   * Write the records of this run's platforms (and of indexes it published) to this file alone,
+   * for `merge-image-info`; default: update imageInfoFile in place.
+   */
+  imageInfoOut?: string;
   logDir: string;
   progressStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** For tests: an engine instead of the Docker CLI one. */
@@ -31,13 +44,21 @@ export interface BuildOutcome {
 }
 
 export async function buildRepository(options: BuildOptions): Promise<BuildOutcome> {
-  const lock = options.imageInfoFile ? await acquireLock(options.imageInfoFile, { warn: options.warn }) : undefined;
+  const outFile = options.imageInfoOut ?? options.imageInfoFile;
+  const separateOut = options.imageInfoOut !== undefined && (!options.imageInfoFile || resolve(options.imageInfoOut) !== resolve(options.imageInfoFile));
+  const lock = outFile ? await acquireLock(outFile, { warn: options.warn }) : undefined;
   const releaseOnSignal = lock ? releaseLockOnSignals(lock) : () => undefined;
   try {
     const planned = await planRepository({ ...options, noCache: options.noCache });
-    const plan = selectPaths(planned.plan, options.paths);
+    let plan = selectPaths(planned.plan, options.paths);
+    if (options.leg !== undefined) plan = selectLeg(plan, planned.graph, options.leg, options.maxLegs);
     const engine = options.engine ?? (await createDockerEngine({ env: process.env }));
-    const store = options.imageInfoFile ? await ImageInfoStore.open(options.imageInfoFile, planned.manifest, planned.previous) : undefined;
+    const empty = { schemaVersion: '2.0', repos: [] };
+    const store = outFile ? await ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : planned.previous) : undefined;
+    // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
+    const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
+    const deferred = partlySelectedImages(planned.manifest, plan);
+    const progress = deferIndexes(createProgress({ stream: options.progressStream }), deferred);
     const result = await executePlan(
       { manifest: planned.manifest, graph: planned.graph, plan, sources: planned.sources },
       {
@@ -48,13 +69,13 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         keepGoing: options.keepGoing,
         jobs: options.jobs,
         logDir: options.logDir,
-        progress: createProgress({ stream: options.progressStream }),
+        progress,
         onPlatformDone: store ? (p, outcome) => store.recordPlatform(p, outcome) : undefined,
         onIndexPublished: store ? (image, record) => store.recordIndex(image, record) : undefined,
-        previousIndex: store ? (image) => store.indexRecord(image) : undefined,
+        previousIndex: reference ? (image) => reference.indexRecord(image) : undefined,
       },
     );
-    return { planned: { ...planned, plan }, result };
+    return { planned: { ...planned, plan }, result: withoutDeferred(result, deferred) };
   } finally {
     releaseOnSignal();
     await lock?.release();
@@ -76,18 +97,81 @@ export function selectPaths(plan: Plan, globs: readonly string[]): Plan {
   };
   const selected = plan.platforms.filter((p) => matches(p.dockerfile));
   if (selected.length === 0) throw new InputError('--path', undefined, `${globs.join(', ')} matches no platform's Dockerfile`);
+  checkUpstreamsSelected(plan, selected, '--path');
+  return { platforms: selected };
+}
+
+/**
+ * Keep only the platforms of the matrix leg `name` (the legs `imagewright matrix` computes from the
+ * same manifest and --max-legs; they never depend on the plan).
+ */
+export function selectLeg(plan: Plan, graph: BuildGraph, name: string, maxLegs: number | undefined): Plan {
+  const matrix = computeLegs(legInput(graph), maxLegs === undefined ? {} : { maxLegs });
+  const leg = findLeg(matrix, name);
+  if (!leg) {
+    const known = matrix.legs.map((l) => l.name).join(', ');
+    throw new InputError('--leg', undefined, `no leg is named ${name}${maxLegs === undefined ? '' : ` with --max-legs ${maxLegs}`}; the legs are: ${known}`);
+  }
+  const ids = new Set(leg.platformIds);
+  const selected = plan.platforms.filter((p) => ids.has(p.id));
+  checkUpstreamsSelected(plan, selected, '--leg');
+  return { platforms: selected };
+}
+
+/** An upstream that must build but is left out would make its dependents read a stale image. */
+function checkUpstreamsSelected(plan: Plan, selected: Plan['platforms'], option: string): void {
   const chosen = new Set(selected.map((p) => p.id));
   for (const p of selected) {
     for (const reason of p.reasons) {
       if (reason.kind === 'upstream-rebuilt' && !chosen.has(reason.upstream)) {
         const upstream = plan.platforms.find((u) => u.id === reason.upstream);
         if (upstream?.decision === 'build') {
-          throw new InputError('--path', undefined, `${p.id} needs ${reason.upstream} rebuilt first, and --path leaves it out; add ${upstream.dockerfile}`);
+          const fix = option === '--leg' ? 'build the earlier waves first and pass their merged image-info as --image-info' : `add ${upstream.dockerfile}`;
+          throw new InputError(option, undefined, `${p.id} needs ${reason.upstream} rebuilt first, and ${option} leaves it out; ${fix}`);
         }
       }
     }
   }
-  return { platforms: selected };
+}
+
+/** Images with shared tags of which the run builds some platforms but not all (`repo\0imageIndex`). */
+function partlySelectedImages(manifest: Manifest, plan: Plan): Set<string> {
+  const chosen = new Set(plan.platforms.map((p) => p.id));
+  const partly = new Set<string>();
+  for (const repo of manifest.repos) {
+    repo.images.forEach((image, i) => {
+      const inRun = image.platforms.filter((p) => chosen.has(p.id)).length;
+      if (image.sharedTags.length > 0 && inRun > 0 && inRun < image.platforms.length) partly.add(`${repo.name}\0${i}`);
+    });
+  }
+  return partly;
+}
+
+/**
+ * The index of an image whose other platforms build elsewhere (another leg, or outside --path) is
+ * not this run's to publish: `publish-manifest` does it after the legs. Said so, and not a failure.
+ */
+function deferIndexes(progress: BuildProgress, deferred: ReadonlySet<string>): BuildProgress {
+  if (deferred.size === 0) return progress;
+  return {
+    started: (plan, what) => progress.started(plan, what),
+    finished: (plan, outcome) => progress.finished(plan, outcome),
+    failed: (plan, failure) => progress.failed(plan, failure),
+    skipped: (plan, skip) => progress.skipped(plan, skip),
+    index: (outcome) =>
+      progress.index(
+        outcome.problem && deferred.has(`${outcome.repo}\0${outcome.imageIndex}`)
+          ? { ...outcome, problem: 'other platforms build elsewhere; left to publish-manifest' }
+          : outcome,
+      ),
+    done: (result) => progress.done(withoutDeferred(result, deferred)),
+  };
+}
+
+function withoutDeferred(result: BuildRunResult, deferred: ReadonlySet<string>): BuildRunResult {
+  if (deferred.size === 0) return result;
+  const indexes = result.indexes.filter((i) => !(i.problem && deferred.has(`${i.repo}\0${i.imageIndex}`)));
+  return { ...result, indexes, ok: result.failures.length === 0 && result.skipped.length === 0 && indexes.every((i) => !i.problem) };
 }
 
 /** Ctrl-C or a CI cancel must not leave the lock behind: the next run would have to take it over. */

@@ -12,6 +12,9 @@ interface BuildCommandOptions extends ManifestCommandOptions {
   cache: boolean;
   keepGoing: boolean;
   path: string[];
+  leg?: string;
+  maxLegs?: number;
+  imageInfoOut?: string;
   logDir: string;
   insecureRegistry: string[];
 }
@@ -40,6 +43,12 @@ export function registerBuildCommand(program: Command): void {
         .argParser((value: string, previous: string[]) => [...previous, value])
         .default([]),
     )
+    .option('--leg <name>', 'build only this leg of `imagewright matrix` (computed again from the same manifest and --max-legs)')
+    .addOption(new Option('--max-legs <n>', 'the --max-legs the matrix was computed with').argParser(positiveInt))
+    .option(
+      '--image-info-out <file>',
+      'write only this run\'s records here, for merge-image-info (default: update --image-info); --image-info may then be the merged output of earlier waves',
+    )
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
     .action(async (options: BuildCommandOptions) => {
       const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
@@ -53,6 +62,9 @@ export function registerBuildCommand(program: Command): void {
         keepGoing: options.keepGoing,
         jobs: options.jobs,
         paths: options.path,
+        leg: options.leg,
+        maxLegs: options.maxLegs,
+        imageInfoOut: options.imageInfoOut,
         logDir: options.logDir,
         progressStream: process.stderr,
       });

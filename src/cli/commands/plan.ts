@@ -1,6 +1,9 @@
+import { appendFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
+import { renderPlanGithub, planGithubOutputs } from '../../plan/github.js';
 import { renderPlanJson, renderPlanText } from '../../plan/index.js';
+import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { planRepository } from '../../shell/plan.js';
 import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions, registryOptions } from '../options.js';
@@ -8,7 +11,7 @@ import { warn } from '../output.js';
 
 interface PlanCommandOptions extends ManifestCommandOptions {
   imageInfo?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'github';
   cache: boolean;
   exitCode: boolean;
   insecureRegistry: string[];
@@ -23,7 +26,14 @@ export function registerPlanCommand(program: Command): void {
     ),
   )
     .option('-i, --image-info <file>', 'the image-info.json of the previous run (missing file: everything is new)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format; github: Markdown, also appended to $GITHUB_STEP_SUMMARY, with stale= and build-count= in $GITHUB_OUTPUT',
+      )
+        .choices(['text', 'json', 'github'])
+        .default('text'),
+    )
     .option('--no-cache', 'decide to build every platform')
     .option('--exit-code', `exit ${ExitCode.stale} when anything must build (for scheduled stale-image checks)`)
     .action(async (options: PlanCommandOptions) => {
@@ -35,7 +45,17 @@ export function registerPlanCommand(program: Command): void {
         registry,
         noCache: !options.cache,
       });
-      process.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
+      if (options.format === 'github') await writeGithub(plan);
+      else process.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
       if (options.exitCode && plan.platforms.some((p) => p.decision === 'build')) process.exitCode = ExitCode.stale;
     });
+}
+
+/** The summary on stdout, and, inside a GitHub Actions step, in the job summary and the step outputs. */
+async function writeGithub(plan: Plan): Promise<void> {
+  const summary = renderPlanGithub(plan);
+  process.stdout.write(summary);
+  const { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile } = process.env;
+  if (summaryFile) await appendFile(summaryFile, summary);
+  if (outputFile) await appendFile(outputFile, planGithubOutputs(plan));
 }

@@ -1,0 +1,87 @@
+import { appendFile } from 'node:fs/promises';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { computeLegs, githubMatrix, githubOutputLines, legInput, renderAzureMatrix, renderMatrixJson, type Matrix } from '../../matrix/index.js';
+import { createRegistryClient } from '../../registry/index.js';
+import { loadRepository, planRepository } from '../../shell/plan.js';
+import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
+import { warn } from '../output.js';
+
+interface MatrixCommandOptions extends ManifestCommandOptions {
+  imageInfo?: string;
+  format: 'github' | 'azure' | 'json';
+  maxLegs?: number;
+  onlyChanged?: boolean;
+  wave?: number;
+  insecureRegistry: string[];
+}
+
+export function registerMatrixCommand(program: Command): void {
+  registryOptions(
+    manifestOptions(
+      program
+        .command('matrix')
+        .description('Split the platforms into legs, one CI job each, ordered into waves (offline unless --only-changed).'),
+    ),
+  )
+    .option('-i, --image-info <file>', 'the image-info.json of the previous run (read with --only-changed)')
+    .addOption(new Option('--format <format>', 'output format').choices(['github', 'azure', 'json']).default('json'))
+    .addOption(new Option('--max-legs <n>', 'at most this many legs in each wave; the legs of a crowded wave are packed together').argParser(wholeNumber(1)))
+    .option('--only-changed', 'leave out platforms with nothing to build (plans: reads the registry); legs keep their names')
+    .addOption(new Option('--wave <n>', 'only the legs of this wave (github and json formats)').argParser(wholeNumber(0)))
+    .addHelpText(
+      'after',
+      `
+Legs (as ImageBuilder's platformDependencyGraph matrix):
+  - platforms are grouped by os/architecture/variant (Windows also by OS version);
+  - within a group, platforms connected by internal FROM/COPY/mount reads form one leg, and so do
+    platforms sharing a Dockerfile;
+  - a read across groups puts the reading leg in a later wave: a leg never needs an image that another
+    leg of its own wave, or of a later wave, builds. Run the waves in order, each with the merged image-info of the
+    earlier ones as --image-info;
+  - --max-legs N: a wave with more than N legs has them packed, largest first, into the least
+    loaded of N legs (named after the largest, with -plus-<count>);
+  - --only-changed hides platforms and legs with nothing to build and renumbers the waves; names
+    and membership stay as without it, so \`build --leg\` finds the same leg.
+Leg names: <os>-<arch>-<Dockerfile folder>, with -graph when the leg holds several Dockerfiles.
+Build one leg with: imagewright build --leg <name> [--max-legs N] --image-info <file> --image-info-out <leg file>
+
+github: prints {"include":[…]} for strategy.matrix; with $GITHUB_OUTPUT set, appends matrix=…, waves=…
+and legs=… to it. azure: sets the output variables matrix, matrixWave0…, waves.`,
+    )
+    .action(async (options: MatrixCommandOptions) => {
+      const matrix = await computeMatrix(options);
+      if (options.format === 'azure') {
+        process.stdout.write(renderAzureMatrix(matrix));
+        return;
+      }
+      const shown = options.wave === undefined ? matrix : { ...matrix, legs: matrix.legs.filter((leg) => leg.wave === options.wave) };
+      if (options.format === 'json') {
+        process.stdout.write(renderMatrixJson(shown));
+        return;
+      }
+      process.stdout.write(`${githubMatrix(matrix, options.wave)}\n`);
+      const output = process.env.GITHUB_OUTPUT;
+      if (output) await appendFile(output, githubOutputLines(matrix, options.wave));
+    });
+}
+
+async function computeMatrix(options: MatrixCommandOptions): Promise<Matrix> {
+  const legOptions = options.maxLegs === undefined ? {} : { maxLegs: options.maxLegs };
+  if (!options.onlyChanged) {
+    const { graph } = await loadRepository({ ...manifestLoadOptions(options), warn, skipContexts: true });
+    return computeLegs(legInput(graph), legOptions);
+  }
+  const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
+  const { graph, plan } = await planRepository({ ...manifestLoadOptions(options), warn, imageInfoFile: options.imageInfo, registry });
+  // New tags on a reused image are work too: some leg must put them on.
+  const work = new Set(plan.platforms.filter((p) => p.decision === 'build' || p.newTags.length > 0).map((p) => p.id));
+  return computeLegs(legInput(graph), { ...legOptions, work });
+}
+
+function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expects a whole number of at least ${min}, got "${value}"`);
+    return n;
+  };
+}

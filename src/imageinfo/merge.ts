@@ -1,0 +1,124 @@
+/**
+ * Merging the image-info files of build legs (parallel CI jobs) into one. Pure.
+ *
+ * Each leg file holds the records of the platforms that leg built or reused (and the index of an
+ * image the leg published whole). They are laid over a base, the image-info the legs started from:
+ * a platform's record replaces the base's record whole, so nothing of the old one (its fromImages,
+ * layers, inputs) survives. Legs hold disjoint platforms by construction; two leg files with
+ * different records for the same platform, or different indexes for the same image, mean the legs
+ * came from different runs or overlapped, and are an error rather than a guess.
+ */
+import { InputError } from '../errors.js';
+import type { Manifest } from '../manifest/types.js';
+import { recordAsPlatformKey, recordMatchesPlatform, sameTagState } from './match.js';
+import { removePlatformsNotIn, setImageManifest, upsertPlatformRecord, type ImageKey } from './update.js';
+import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord } from './types.js';
+
+export interface ImageInfoSource {
+  /** As the user named it, for messages. */
+  file: string;
+  info: ImageInfo;
+}
+
+interface Claim {
+  file: string;
+  location: string;
+  repo: string;
+  record: PlatformRecord;
+}
+
+interface IndexClaim {
+  file: string;
+  location: string;
+  repo: string;
+  sharedTags: string[];
+  manifest: ManifestRecord;
+}
+
+/** `base` (or an empty image-info) with every leg's records laid over it. Throws InputError on a disagreement. */
+export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly ImageInfoSource[]): ImageInfo {
+  let merged: ImageInfo = base ?? { schemaVersion: '2.0', repos: [] };
+  const claims: Claim[] = [];
+  const indexClaims: IndexClaim[] = [];
+  for (const { file, info } of legs) {
+    info.repos.forEach((repoRecord, r) => {
+      repoRecord.images.forEach((image, i) => {
+        const key = imageKeyOf(image);
+        image.platforms.forEach((record, p) => {
+          const location = `repos[${r}].images[${i}].platforms[${p}]`;
+          claim(claims, { file, location, repo: repoRecord.repo, record });
+          merged = upsertPlatformRecord(merged, repoRecord.repo, key, record);
+        });
+        if (image.manifest?.digest) {
+          const location = `repos[${r}].images[${i}].manifest`;
+          claimIndex(indexClaims, { file, location, repo: repoRecord.repo, sharedTags: key.sharedTags, manifest: image.manifest });
+          merged = setImageManifest(merged, repoRecord.repo, key, image.manifest);
+        }
+      });
+    });
+  }
+  return merged;
+}
+
+/** `info` without the platforms `manifest` no longer has (ImageBuilder's publish-time merge). */
+export function removePlatformsNotInManifest(info: ImageInfo, manifest: Pick<Manifest, 'repos'>): ImageInfo {
+  return removePlatformsNotIn(info, (repo, record) => {
+    const images = manifest.repos.filter((r) => r.name === repo).flatMap((r) => r.images);
+    return images.some((image) => image.platforms.some((platform) => recordMatchesPlatform(record, platform) && sameTagState(record, platform) !== false));
+  });
+}
+
+function imageKeyOf(image: ImageRecord): ImageKey {
+  const key: ImageKey = { sharedTags: image.manifest?.sharedTags ?? [], platforms: image.platforms.map(recordAsPlatformKey) };
+  if (image.productVersion !== undefined) key.productVersion = image.productVersion;
+  return key;
+}
+
+function claim(claims: Claim[], next: Claim): void {
+  const key = recordAsPlatformKey(next.record);
+  const earlier = claims.find((c) => c.repo === next.repo && recordMatchesPlatform(c.record, key) && sameTagState(c.record, key) !== false);
+  if (earlier) {
+    if (canonical(earlier.record) === canonical(next.record)) return;
+    throw new InputError(next.file, next.location, `disagrees with ${earlier.file} (${earlier.location}) about ${next.repo} ${describe(next.record)}: ${difference(earlier.record, next.record)}`);
+  }
+  claims.push(next);
+}
+
+function claimIndex(claims: IndexClaim[], next: IndexClaim): void {
+  const tags = [...next.sharedTags].sort().join(',');
+  const earlier = claims.find((c) => c.repo === next.repo && [...c.sharedTags].sort().join(',') === tags);
+  if (!earlier) {
+    claims.push(next);
+    return;
+  }
+  if (earlier.manifest.digest !== next.manifest.digest) {
+    throw new InputError(
+      next.file,
+      next.location,
+      `disagrees with ${earlier.file} (${earlier.location}) about the index of ${next.repo} [${tags}]: ${earlier.manifest.digest} vs ${next.manifest.digest}`,
+    );
+  }
+}
+
+function describe(record: PlatformRecord): string {
+  return `${record.dockerfile} (${record.osType}/${record.architecture}${record.variant ? `/${record.variant}` : ''}, ${record.osVersion})`;
+}
+
+/** The first field that differs, for the message. */
+function difference(a: PlatformRecord, b: PlatformRecord): string {
+  for (const field of ['digest', 'buildKey', 'simpleTags', 'created'] as const) {
+    if (canonical(a[field]) !== canonical(b[field])) return `${field} ${short(a[field])} vs ${short(b[field])}`;
+  }
+  return 'the records differ';
+}
+
+function short(value: unknown): string {
+  return value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** JSON with keys sorted, so that key order does not count as a difference. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  ) ?? 'undefined';
+}

@@ -1,0 +1,53 @@
+/** A build matrix: the platforms of a manifest split into legs, each built by one CI job. */
+
+export interface Leg {
+  /** Stable name, e.g. `linux-amd64-src-builder-graph`; the same inputs always give the same names. */
+  name: string;
+  /** 0-based: a leg reads images only from legs of earlier waves (or from the registry as they are). */
+  wave: number;
+  /** `linux` / `windows`; several joined by `,` when a leg had to span groups. */
+  osType: string;
+  /** Go architecture name (`amd64`, `arm`, `arm64`); several joined by `,` when a leg had to span groups. */
+  architecture: string;
+  variant?: string;
+  /** Platform ids of the leg, in build order. */
+  platformIds: string[];
+  /** Distinct Dockerfile paths of those platforms, relative to the manifest folder (for `--path`). */
+  paths: string[];
+  /** Names of the legs of earlier waves this leg reads images from. */
+  dependsOn: string[];
+}
+
+export interface Matrix {
+  legs: Leg[];
+  /** Number of waves (0 when there is no leg). */
+  waves: number;
+}
+
+/** What leg computation needs to know about one platform (a ManifestPlatform fits). */
+export interface LegPlatform {
+  id: string;
+  dockerfile: string;
+  os: string;
+  osVersion: string;
+  architecture: string;
+  variant?: string;
+}
+
+export interface LegInput {
+  /** In build order (upstreams first), as the graph orders them. */
+  platforms: LegPlatform[];
+  /** Internal reads: `to` reads an image `from` builds. */
+  edges: ReadonlyArray<{ from: string; to: string }>;
+}
+
+export interface LegOptions {
+  /** At most this many legs in each wave; legs of one wave beyond it are packed together. */
+  maxLegs?: number;
+  /**
+   * Platforms with something to do (build, or new tags to add). When given, the other platforms are
+   * left out, legs left empty are dropped, and waves are counted over what remains. Leg names and
+   * membership do not change: they never depend on the plan.
+   */
+  work?: ReadonlySet<string>;
+}

@@ -1,0 +1,173 @@
+/**
+ * Scale-out, simulated on one machine: the example repository (with a cross-architecture read and an
+ * image whose shared tags span two legs) is split into legs; each leg builds in its own copy of the
+ * repository, wave after wave, each wave reading the merged image-info of the earlier ones; then
+ * the legs are merged and the shared-tag indexes published. The result must equal a single
+ * `build --push` of the same change.
+ *
+ * Both runs use one repo prefix, one after the other: a prefix enters the build args
+ * ($(Repo:prereqs)), so only under the same prefix can build keys be compared. Digests are not
+ * compared between the runs (each build stamps its creation time); instead, each run's tags are
+ * checked to resolve to exactly the digests its image-info records.
+ */
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { findPlatformRecord, readImageInfo, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
+import type { MatrixEntry } from '../../src/matrix/index.js';
+import { createRegistryClient } from '../../src/registry/index.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { engineProcessEnv, ensureBaseImages, examplePrereqsDir, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
+
+interface RawManifest {
+  repos: Array<{ images: Array<{ sharedTags?: Record<string, object>; platforms: Array<Record<string, unknown>> }> }>;
+}
+
+/** The example, changed so that it needs two waves and a cross-leg index. */
+async function copyExample(root: string, name: string): Promise<string> {
+  const dir = join(root, name);
+  await cp(examplePrereqsDir, dir, { recursive: true });
+  const manifestFile = join(dir, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as RawManifest;
+  const images = manifest.repos[0]?.images ?? [];
+  const [docs, tools] = [images[4], images[5]];
+  assert.ok(docs?.platforms[0] && tools?.platforms[0]);
+  // docs and tools become one image under the shared tag `utils`; they still build in separate legs.
+  tools.platforms[0].osVersion = 'busybox-tools';
+  images.splice(4, 2, { sharedTags: { utils: {} }, platforms: [docs.platforms[0], tools.platforms[0]] });
+  await writeFile(manifestFile, JSON.stringify(manifest, null, 2));
+  // linux/amd64/v2 is another group: this image, built from builder and llvm, goes into wave 1.
+  const crossFile = join(dir, 'src', 'cross', 'manifest.json');
+  const cross = JSON.parse(await readFile(crossFile, 'utf8')) as RawManifest;
+  const arm64 = cross.repos[0]?.images[0]?.platforms[0];
+  assert.ok(arm64);
+  arm64.variant = 'v2';
+  await writeFile(crossFile, JSON.stringify(cross, null, 2));
+  return dir;
+}
+
+function records(info: ImageInfo): Array<{ repo: string; record: PlatformRecord }> {
+  return info.repos.flatMap((r) => r.images.flatMap((i) => i.platforms.map((record) => ({ repo: r.repo, record }))));
+}
+
+function ok(result: CliResult, what: string): CliResult {
+  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr.slice(-3000)}`);
+  return result;
+}
+
+describe('build legs, merged and published, equal one build --push', { timeout: 20 * 60_000 }, () => {
+  let root: string;
+  let prefix: string;
+  const registry = createRegistryClient();
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    loadEngineEnv();
+    env = engineProcessEnv();
+    await ensureBaseImages();
+    prefix = `${uniqueRepoPrefix('legs')}/`;
+    root = await mkdtemp(join(tmpdir(), 'iw-legs-'));
+  });
+
+  after(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[], cwd: string): Promise<CliResult> => runCli([...args, '--repo-prefix', prefix], { cwd, env, timeoutMs: 10 * 60_000 });
+
+  /** Every tag the image-info records resolves, in the registry, to the digest it records. */
+  async function assertTagsMatch(info: ImageInfo): Promise<number> {
+    let checked = 0;
+    for (const repo of info.repos) {
+      for (const image of repo.images) {
+        for (const p of image.platforms) {
+          for (const tag of p.simpleTags) {
+            const manifest = await registry.getManifest(`127.0.0.1:5000/${repo.repo}:${tag}`);
+            assert.equal(`127.0.0.1:5000/${repo.repo}@${manifest.digest}`, p.digest, `${repo.repo}:${tag}`);
+            checked++;
+          }
+        }
+        for (const tag of image.manifest?.sharedTags ?? []) {
+          const manifest = await registry.getManifest(`127.0.0.1:5000/${repo.repo}:${tag}`);
+          assert.equal(`127.0.0.1:5000/${repo.repo}@${manifest.digest}`, image.manifest?.digest, `${repo.repo}:${tag} (index)`);
+          checked++;
+        }
+      }
+    }
+    return checked;
+  }
+
+  it('runs the legs wave by wave, merges, publishes, and matches the single build', async () => {
+    // The single build of the change.
+    const single = await copyExample(root, 'single');
+    ok(await cli(['build', '--push', '-i', 'image-info.json'], single), 'single build');
+    const singleInfo = (await readImageInfo(join(single, 'image-info.json'))) as ImageInfo;
+    assert.equal(await assertTagsMatch(singleInfo), 11);
+
+    // The matrix, computed offline.
+    const planning = await copyExample(root, 'planning');
+    const { stdout } = ok(await cli(['matrix', '--format', 'json'], planning), 'matrix');
+    const matrix = JSON.parse(stdout) as { waves: number; legs: MatrixEntry[] };
+    assert.equal(matrix.waves, 2);
+    assert.deepEqual(
+      matrix.legs.filter((l) => l.wave === 1).map((l) => [l.leg, l.dependsOn]),
+      [['linux-amd64v2-src-cross-arm64', ['linux-amd64-src-builder-graph']]],
+    );
+
+    // Each leg in its own copy; a wave starts from the merged image-info of the waves before it.
+    const coordinator = join(root, 'coordinator');
+    await cp(planning, coordinator, { recursive: true });
+    const legFiles: string[] = [];
+    for (let wave = 0; wave < matrix.waves; wave++) {
+      const waveFiles: string[] = [];
+      for (const leg of matrix.legs.filter((l) => l.wave === wave)) {
+        const dir = await copyExample(root, `leg-${leg.leg}`);
+        if (wave > 0) await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
+        const out = join(root, `${leg.leg}.json`);
+        ok(await cli(['build', '--push', '--leg', leg.leg, '-i', 'image-info.json', '--image-info-out', out], dir), `leg ${leg.leg}`);
+        waveFiles.push(out);
+      }
+      ok(await cli(['merge-image-info', '--out', 'waves.json', ...waveFiles], coordinator), `merge wave ${wave}`);
+      legFiles.push(...waveFiles);
+    }
+    ok(await cli(['merge-image-info', '--out', 'image-info.json', '--publish', ...legFiles], coordinator), 'final merge');
+    const published = ok(await cli(['publish-manifest', '-i', 'image-info.json'], coordinator), 'publish-manifest');
+    assert.match(published.stdout, /\[utils\] published/);
+    const legsInfo = (await readImageInfo(join(coordinator, 'image-info.json'))) as ImageInfo;
+
+    // Same platforms, tags and build keys; internal reads at the same keys.
+    const describe = (info: ImageInfo) =>
+      records(info)
+        .map(({ repo, record }) => ({
+          repo,
+          dockerfile: record.dockerfile,
+          variant: record.variant,
+          simpleTags: record.simpleTags,
+          buildKey: record.buildKey,
+          internalReads: (record.fromImages ?? []).filter((f) => f.internal).map((f) => [f.ref, f.buildKey]),
+        }))
+        .sort((a, b) => (a.dockerfile < b.dockerfile ? -1 : 1));
+    assert.deepEqual(describe(legsInfo), describe(singleInfo));
+    assert.equal(records(legsInfo).length, 9);
+    const sharedTags = (info: ImageInfo) => info.repos.flatMap((r) => r.images.map((i) => i.manifest?.sharedTags ?? []));
+    assert.deepEqual(sharedTags(legsInfo), sharedTags(singleInfo));
+
+    // The wave-1 leg read the image wave 0 pushed, taken from the merged image-info.
+    const repo = `${prefix}prereqs`;
+    const builder = findPlatformRecord(legsInfo, repo, { dockerfile: 'src/builder/amd64', os: 'linux', osVersion: 'busybox', architecture: 'amd64' });
+    const cross = findPlatformRecord(legsInfo, repo, { dockerfile: 'src/cross/arm64', os: 'linux', osVersion: 'busybox', architecture: 'amd64', variant: 'v2' });
+    const readBuilder = cross?.fromImages?.find((f) => f.internal && f.ref.endsWith(':builder-amd64'));
+    assert.ok(builder?.digest && readBuilder);
+    assert.equal(`127.0.0.1:5000/${repo}@${readBuilder.digest}`, builder.digest);
+
+    // Every tag (and the index) in the registry is what the merged image-info says.
+    assert.equal(await assertTagsMatch(legsInfo), 11);
+
+    // Nothing left to build: --only-changed gives no leg, and publishing again changes nothing.
+    const rest = ok(await cli(['matrix', '--format', 'github', '--only-changed', '-i', 'image-info.json'], coordinator), 'matrix --only-changed');
+    assert.equal(rest.stdout.trim(), '{"include":[]}');
+    assert.match(ok(await cli(['publish-manifest', '-i', 'image-info.json'], coordinator), 'publish again').stdout, /\[utils\] unchanged/);
+  });
+});

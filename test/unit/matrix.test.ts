@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { computeLegs, githubMatrix, legInput, renderAzureMatrix, type Leg, type LegPlatform, type Matrix } from '../../src/matrix/index.js';
+import { loadRepository } from '../../src/shell/plan.js';
+import { examplePrereqsDir } from '../helpers/engine.js';
+import { join } from 'node:path';
+
+function platform(id: string, architecture = 'amd64', extra: Partial<LegPlatform> = {}): LegPlatform {
+  return { id, dockerfile: `src/${id}/${architecture}/Dockerfile`, os: 'linux', osVersion: 'bookworm', architecture, ...extra };
+}
+
+/** Every edge goes from a leg of an earlier wave, or stays inside one leg. */
+function assertWaveRule(matrix: Matrix, edges: ReadonlyArray<{ from: string; to: string }>): void {
+  const legOf = new Map<string, Leg>();
+  for (const leg of matrix.legs) for (const id of leg.platformIds) legOf.set(id, leg);
+  for (const e of edges) {
+    const [from, to] = [legOf.get(e.from), legOf.get(e.to)];
+    if (!from || !to || from === to) continue;
+    assert.ok(from.wave < to.wave, `${e.from} (${from.name}, wave ${from.wave}) is read by ${e.to} (${to.name}, wave ${to.wave})`);
+  }
+}
+
+describe('matrix legs', () => {
+  it('splits the example repository into its connected groups, named as ImageBuilder names them', async () => {
+    const { graph } = await loadRepository({ manifestFile: join(examplePrereqsDir, 'manifest.json'), skipContexts: true });
+    const matrix = computeLegs(legInput(graph));
+    assert.equal(matrix.waves, 1);
+    assert.deepEqual(
+      matrix.legs.map((l) => [l.name, l.platformIds.length]),
+      [
+        ['linux-amd64-src-builder-graph', 5],
+        ['linux-amd64-src-toolchain', 1],
+        ['linux-amd64-src-assets', 1],
+        ['linux-amd64-src-docs', 1],
+        ['linux-amd64-src-tools', 1],
+      ],
+    );
+    const builder = matrix.legs[0] as Leg;
+    // Upstreams first: a leg's --path list is also its build order.
+    assert.deepEqual(builder.platformIds.slice(0, 2), ['prereqs:builder-amd64', 'prereqs:llvm-amd64']);
+    assert.ok(builder.paths.includes('src/cross/riscv64/Dockerfile'));
+  });
+
+  it('puts a leg that reads from another os/architecture in a later wave', () => {
+    const platforms = [platform('sdk'), platform('runtime', 'arm64'), platform('app', 'arm64'), platform('tool')];
+    const edges = [
+      { from: 'sdk', to: 'app' }, // cross-architecture: arm64 app built from the amd64 sdk
+      { from: 'runtime', to: 'app' },
+      { from: 'sdk', to: 'tool' },
+    ];
+    const matrix = computeLegs({ platforms, edges });
+    assert.deepEqual(
+      matrix.legs.map((l) => [l.name, l.wave, l.platformIds, l.dependsOn]),
+      [
+        ['linux-amd64-src-sdk-graph', 0, ['sdk', 'tool'], []],
+        ['linux-arm64-src-runtime-graph', 1, ['runtime', 'app'], ['linux-amd64-src-sdk-graph']],
+      ],
+    );
+    assert.equal(matrix.waves, 2);
+    assertWaveRule(matrix, edges);
+  });
+
+  it('chains waves and joins legs that read from each other in a cycle', () => {
+    // amd64 a → arm64 b → amd64 c: a and c are not connected inside amd64, so three waves.
+    const chain = computeLegs({
+      platforms: [platform('a'), platform('b', 'arm64'), platform('c')],
+      edges: [
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'c' },
+      ],
+    });
+    assert.deepEqual(chain.legs.map((l) => [l.platformIds, l.wave]), [[['a'], 0], [['b'], 1], [['c'], 2]]);
+    // amd64 a → arm64 b → amd64 c, with a → c: the amd64 leg {a, c} and the arm64 leg {b} need each other.
+    const edges = [
+      { from: 'a', to: 'b' },
+      { from: 'b', to: 'c' },
+      { from: 'a', to: 'c' },
+    ];
+    const cycle = computeLegs({ platforms: [platform('a'), platform('b', 'arm64'), platform('c')], edges });
+    assert.deepEqual(cycle.legs.map((l) => [l.platformIds, l.wave, l.architecture]), [[['a', 'b', 'c'], 0, 'amd64,arm64']]);
+    assertWaveRule(cycle, edges);
+  });
+
+  it('--max-legs packs each wave into at most N legs, keeping the wave rule', () => {
+    const platforms: LegPlatform[] = [];
+    const edges: Array<{ from: string; to: string }> = [];
+    for (let i = 0; i < 7; i++) platforms.push(platform(`base${i}`));
+    for (let i = 0; i < 5; i++) {
+      platforms.push(platform(`arm${i}`, 'arm64'));
+      edges.push({ from: `base${i}`, to: `arm${i}` });
+    }
+    platforms.push(platform('big1'), platform('big2'));
+    edges.push({ from: 'big1', to: 'big2' }, { from: 'base6', to: 'big1' });
+    const matrix = computeLegs({ platforms, edges }, { maxLegs: 3 });
+    for (let wave = 0; wave < matrix.waves; wave++) assert.ok(matrix.legs.filter((l) => l.wave === wave).length <= 3);
+    assert.equal(matrix.legs.reduce((n, l) => n + l.platformIds.length, 0), platforms.length);
+    assertWaveRule(matrix, edges);
+    // The largest leg keeps its name; packed ones say how many they took in.
+    assert.ok(matrix.legs.some((l) => l.name === 'linux-amd64-src-base6-graph'));
+    assert.ok(matrix.legs.some((l) => /-plus-\d+$/.test(l.name)));
+    assert.deepEqual(computeLegs({ platforms, edges }, { maxLegs: 3 }), matrix, 'the same inputs give the same legs');
+  });
+
+  it('--only-changed hides legs with nothing to build, keeps names, and renumbers the waves', () => {
+    const platforms = [platform('sdk'), platform('runtime', 'arm64'), platform('app', 'arm64'), platform('docs')];
+    const edges = [
+      { from: 'sdk', to: 'app' },
+      { from: 'runtime', to: 'app' },
+    ];
+    const full = computeLegs({ platforms, edges });
+    const changed = computeLegs({ platforms, edges }, { work: new Set(['app', 'docs']) });
+    assert.deepEqual(
+      changed.legs.map((l) => [l.name, l.wave, l.platformIds]),
+      [
+        ['linux-amd64-src-docs', 0, ['docs']],
+        // sdk is reused: app reads its recorded image, so app's leg need not wait.
+        ['linux-arm64-src-runtime-graph', 0, ['app']],
+      ],
+    );
+    assert.ok(changed.legs.every((l) => full.legs.some((f) => f.name === l.name)));
+    assert.equal(computeLegs({ platforms, edges }, { work: new Set() }).legs.length, 0);
+  });
+
+  it('groups Windows platforms by OS version as well', () => {
+    const matrix = computeLegs({
+      platforms: [
+        platform('nano', 'amd64', { os: 'windows', osVersion: 'nanoserver-ltsc2022' }),
+        platform('core', 'amd64', { os: 'windows', osVersion: 'windowsservercore-ltsc2019' }),
+        platform('arm', 'arm', { variant: 'v7' }),
+      ],
+      edges: [],
+    });
+    assert.deepEqual(matrix.legs.map((l) => l.name).sort(), ['linux-arm32v7-src', 'windows-1809-amd64-src-core', 'windows-ltsc2022-amd64-src-nano']);
+  });
+});
+
+describe('matrix renderers', () => {
+  const matrix = computeLegs({
+    platforms: [platform('sdk'), platform('app', 'arm64', { dockerfile: 'src/my app/Dockerfile' })],
+    edges: [{ from: 'sdk', to: 'app' }],
+  });
+
+  it('github: one include list, optionally one wave', () => {
+    const all = JSON.parse(githubMatrix(matrix)) as { include: Array<Record<string, unknown>> };
+    assert.equal(all.include.length, 2);
+    assert.deepEqual(all.include[1], {
+      leg: 'linux-arm64-src-my-app',
+      wave: 1,
+      osType: 'linux',
+      architecture: 'arm64',
+      platforms: 1,
+      paths: ['src/my app/Dockerfile'],
+      pathArgs: "--path 'src/my app/Dockerfile'",
+      dependsOn: ['linux-amd64-src-sdk'],
+    });
+    assert.ok(!githubMatrix(matrix).includes('\n'));
+    assert.deepEqual((JSON.parse(githubMatrix(matrix, 1)) as { include: Array<{ leg: string }> }).include.map((e) => e.leg), ['linux-arm64-src-my-app']);
+  });
+
+  it('azure: output variables keyed by leg name, one per wave', () => {
+    const lines = renderAzureMatrix(matrix).trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((l) => /^##vso\[task\.setvariable variable=(\w+);isOutput=true\]/.exec(l)?.[1]),
+      ['matrix', 'matrixWave0', 'matrixWave1', 'waves'],
+    );
+    const all = JSON.parse((lines[0] as string).replace(/^[^\]]*\]/, '')) as Record<string, Record<string, string>>;
+    assert.deepEqual(all['linux-amd64-src-sdk'], {
+      leg: 'linux-amd64-src-sdk',
+      legName: 'linux-amd64-src-sdk',
+      wave: '0',
+      imageBuilderPaths: '--path src/sdk/amd64/Dockerfile',
+      pathArgs: '--path src/sdk/amd64/Dockerfile',
+      osType: 'linux',
+      architecture: 'amd64',
+      platforms: '1',
+    });
+    assert.deepEqual(Object.keys(JSON.parse((lines[2] as string).replace(/^[^\]]*\]/, '')) as object), ['linux-arm64-src-my-app']);
+  });
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
+import { mergeImageInfo, removePlatformsNotInManifest, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
+import type { Manifest } from '../../src/manifest/types.js';
+
+function record(dockerfile: string, digest: string, extra: Partial<PlatformRecord> = {}): PlatformRecord {
+  return {
+    dockerfile,
+    simpleTags: [dockerfile.split('/')[1] ?? 'x'],
+    digest: `127.0.0.1:5000/app@sha256:${digest.repeat(64).slice(0, 64)}`,
+    osType: 'Linux',
+    osVersion: 'bookworm',
+    architecture: 'amd64',
+    buildKey: `sha256:${digest}`,
+    ...extra,
+  };
+}
+
+function info(...records: PlatformRecord[]): ImageInfo {
+  return { schemaVersion: '2.0', repos: [{ repo: 'app', images: records.map((r) => ({ platforms: [r] })) }] };
+}
+
+function records(merged: ImageInfo): PlatformRecord[] {
+  return merged.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
+}
+
+describe('merge-image-info', () => {
+  it('replaces a platform\'s record whole: nothing of the old one survives', () => {
+    const old = record('src/sdk/Dockerfile', 'a', {
+      fromImages: [{ stage: '0', instruction: 'FROM', ref: 'base:1', digest: 'sha256:old', internal: false }],
+      layers: [{ digest: 'sha256:l1', size: 1 }],
+      baseImageDigest: 'base@sha256:old',
+    });
+    const fresh = record('src/sdk/Dockerfile', 'b', { fromImages: [{ stage: '0', instruction: 'FROM', ref: 'base:2', digest: 'sha256:new', internal: false }] });
+    const untouched = record('src/docs/Dockerfile', 'c');
+    const merged = mergeImageInfo(info(old, untouched), [{ file: 'leg-sdk.json', info: info(fresh) }]);
+    const sdk = records(merged).find((r) => r.dockerfile === 'src/sdk/Dockerfile');
+    assert.deepEqual(sdk, fresh);
+    assert.equal(sdk?.layers, undefined);
+    assert.equal(sdk?.baseImageDigest, undefined);
+    assert.deepEqual(records(merged).find((r) => r.dockerfile === 'src/docs/Dockerfile'), untouched);
+  });
+
+  it('combines the disjoint records of several legs, and identical records twice are no conflict', () => {
+    const a = record('src/a/Dockerfile', 'a');
+    const b = record('src/b/Dockerfile', 'b');
+    const merged = mergeImageInfo(undefined, [
+      { file: 'leg1.json', info: info(a) },
+      { file: 'leg2.json', info: info(b) },
+      { file: 'leg2-again.json', info: info({ ...b }) },
+    ]);
+    assert.deepEqual(records(merged).map((r) => r.dockerfile).sort(), ['src/a/Dockerfile', 'src/b/Dockerfile']);
+  });
+
+  it('refuses two legs that disagree about one platform, naming both files', () => {
+    assert.throws(
+      () =>
+        mergeImageInfo(undefined, [
+          { file: 'leg1.json', info: info(record('src/a/Dockerfile', 'a')) },
+          { file: 'leg2.json', info: info(record('src/a/Dockerfile', 'b')) },
+        ]),
+      (err: unknown) =>
+        err instanceof InputError &&
+        err.file === 'leg2.json' &&
+        err.location === 'repos[0].images[0].platforms[0]' &&
+        /leg1\.json/.test(err.message) &&
+        /digest/.test(err.message),
+    );
+  });
+
+  it('refuses two legs with different indexes for the same shared tags', () => {
+    const leg = (digest: string): ImageInfo => ({
+      schemaVersion: '2.0',
+      repos: [{ repo: 'app', images: [{ platforms: [record(`src/${digest}/Dockerfile`, digest)], manifest: { digest: `127.0.0.1:5000/app@sha256:${digest}`, sharedTags: ['latest'] } }] }],
+    });
+    assert.throws(() => mergeImageInfo(undefined, [{ file: 'x.json', info: leg('x') }, { file: 'y.json', info: leg('y') }]), /index of app \[latest\]/);
+  });
+
+  it('with --publish, drops the platforms the manifest no longer has', () => {
+    const kept = record('src/a/Dockerfile', 'a', { simpleTags: ['a'] });
+    const removed = record('src/gone/Dockerfile', 'g', { simpleTags: ['gone'] });
+    const manifest: Pick<Manifest, 'repos'> = {
+      repos: [
+        {
+          name: 'app',
+          location: { file: 'm', path: 'repos[0]' },
+          images: [
+            {
+              sharedTags: [],
+              location: { file: 'm', path: 'repos[0].images[0]' },
+              platforms: [
+                {
+                  id: 'app:a',
+                  repo: 'app',
+                  imageIndex: 0,
+                  platformIndex: 0,
+                  dockerfile: 'src/a/Dockerfile',
+                  dockerfilePath: '/m/src/a/Dockerfile',
+                  contextDir: '/m/src/a',
+                  os: 'linux',
+                  osVersion: 'bookworm',
+                  architecture: 'amd64',
+                  buildArgs: {},
+                  tags: ['a'],
+                  sharedTags: [],
+                  location: { file: 'm', path: 'repos[0].images[0].platforms[0]' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const merged = removePlatformsNotInManifest(mergeImageInfo(info(kept, removed), []), manifest);
+    assert.deepEqual(records(merged), [kept]);
+  });
+});
