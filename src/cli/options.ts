@@ -15,7 +15,10 @@ export function manifestOptions(command: Command): Command {
 
 function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new CommanderError(ExitCode.badInput, 'imagewright.var', `--var expects name=value, got "${value}"`);
+  if (eq <= 0) {
+    // The same `<option>: <problem>` shape as the InputErrors other options give.
+    throw new CommanderError(ExitCode.badInput, 'imagewright.var', `--var: ${JSON.stringify(value)} must be name=value, like --var BaseRegistry=127.0.0.1:5000`);
+  }
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 

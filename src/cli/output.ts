@@ -2,8 +2,10 @@
 import { ExitCode, InputError, RegistryAuthError, RegistryError } from '../errors.js';
 
 export function formatError(err: unknown): string {
-  if (err instanceof Error) return err.message.replace(/\s*\n\s*/g, ' ');
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const message = err.message.replace(/\s*\n\s*/g, ' ');
+  // The registry's own words ("access denied", "requires a login") do not say that the fix is a login.
+  return err instanceof RegistryAuthError ? `authentication failed: ${message}` : message;
 }
 
 export function errorExitCode(err: unknown): number {

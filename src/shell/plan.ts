@@ -19,6 +19,7 @@ import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
+import { ImageNotFoundError } from '../registry/index.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
 import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
 
@@ -126,10 +127,31 @@ async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Pro
   await Promise.all(
     externalResolutions(graph).map(async ({ ref, platform }) => {
       const [os = 'linux', architecture = 'amd64', variant] = platform.split('/');
-      resolved.set(resolutionKey(ref, platform), await registry.resolve(ref, { os, architecture, variant }));
+      const image = await registry.resolve(ref, { os, architecture, variant }).catch((err: unknown) => {
+        // A reference to nothing is a mistake in a Dockerfile (a typo, a tag not pushed yet), not a registry failure.
+        throw err instanceof ImageNotFoundError ? notFoundError(graph, ref) : err;
+      });
+      resolved.set(resolutionKey(ref, platform), image);
     }),
   );
   return resolved;
+}
+
+/** Names the first Dockerfile line, in build order, that reads the missing reference. */
+function notFoundError(graph: BuildGraph, ref: string): Error {
+  for (const platform of graph.order) {
+    const read = graph.reads.get(platform.id)?.find((r) => r.ref === ref && r.internal === undefined);
+    if (!read) continue;
+    const written = read.read.ref === ref ? ref : `${read.read.ref} (${ref})`;
+    const problem = `image ${written} does not exist in its registry`;
+    // Line 0: the frontend came from the BUILDKIT_SYNTAX build arg, which the manifest sets.
+    if (read.read.line === 0) {
+      const { file, path, line } = platform.location;
+      return new InputError(displayPath(file), `${path}.buildArgs.BUILDKIT_SYNTAX${line ? ` (line ${line})` : ''}`, problem);
+    }
+    return new InputError(displayPath(platform.dockerfilePath), `line ${read.read.line}`, problem);
+  }
+  return new ImageNotFoundError(ref);
 }
 
 function sha256(bytes: Buffer): string {
