@@ -20,8 +20,10 @@ export function createProgram(): Command {
         'Reads ImageBuilder manifest.json and image-info.json files.',
     )
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) })
+    // Usage errors follow the one-line rule too: `imagewright: error: <problem> (see --help)`.
+    .configureOutput({
+      outputError: (str, write) => write(`imagewright: error: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
+    })
     .exitOverride();
   registerGraphCommand(program);
   registerPlanCommand(program);

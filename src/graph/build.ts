@@ -48,7 +48,7 @@ export function buildGraph(manifest: Manifest, analyses: Map<string, DockerfileA
       edges.push(edge);
     }
   }
-  const order = buildOrder(manifest, platforms, edges);
+  const order = buildOrder(platforms, edges, reads);
   const position = new Map(order.map((p, i) => [p.id, i]));
   // Edges listed by their downstream's place in the build order; within it, in Dockerfile order.
   const sortedEdges = edges
@@ -133,7 +133,7 @@ function pickSharedPlatform(image: ManifestPlatform[], target: string, osVersion
 }
 
 /** Kahn's algorithm; among the platforms ready to build, the earliest in the manifest goes first. */
-function buildOrder(manifest: Manifest, platforms: ManifestPlatform[], edges: GraphEdge[]): ManifestPlatform[] {
+function buildOrder(platforms: ManifestPlatform[], edges: GraphEdge[], reads: Map<string, ClassifiedRead[]>): ManifestPlatform[] {
   const position = new Map(platforms.map((p, i) => [p.id, i]));
   const upstreams = adjacency(platforms, edges, 'to', 'from');
   const downstreams = adjacency(platforms, edges, 'from', 'to');
@@ -152,7 +152,15 @@ function buildOrder(manifest: Manifest, platforms: ManifestPlatform[], edges: Gr
   if (order.length < platforms.length) {
     const done = new Set(order.map((p) => p.id));
     const cycle = findCycle(platforms.filter((p) => !done.has(p.id)).map((p) => p.id), upstreams, position);
-    throw new InputError(manifest.file, undefined, `dependency cycle between images: ${cycle.join(' → ')}`);
+    // Blame the read behind the cycle's first arrow: where the second platform reads the first.
+    const [first, second] = [cycle[0] as string, (cycle[1] ?? cycle[0]) as string];
+    const reader = platforms[position.get(second) ?? 0] as ManifestPlatform;
+    const read = reads.get(second)?.find((r) => r.internal === first);
+    throw new InputError(
+      displayPath(reader.dockerfilePath || reader.dockerfile),
+      read ? `line ${read.read.line}` : undefined,
+      `dependency cycle between images: ${cycle.join(' → ')}`,
+    );
   }
   return order;
 }

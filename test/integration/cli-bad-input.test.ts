@@ -207,7 +207,6 @@ const cases: Case[] = [
     file: 'b/Dockerfile',
     at: { line: 2 },
     problem: /dependency cycle between images: team\/a:1 → team\/b:1 → team\/a:1/,
-    todo: 'src/graph/build.ts names only the manifest, with no location',
   },
   {
     name: 'a read of an internal multi-arch image that lacks the platform',
