@@ -63,7 +63,7 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
-/** `repos[0].images[1].dockerfile, line 12` for messages; the line is left out when it cannot be found. */
+/** `repos[0].images[1].dockerfile (line 12)` for messages, as the manifest loader writes them; the line is left out when it cannot be found. */
 function locate(text: string, path: Path): string {
   const jsonPath = path.reduce<string>(
     (out, segment) =>
@@ -74,8 +74,8 @@ function locate(text: string, path: Path): string {
   // The innermost node that exists: a missing property is reported at its object.
   let node;
   for (let n = path.length; tree && !node && n >= 0; n--) node = findNodeAtLocation(tree, path.slice(0, n));
-  const line = node ? `line ${lineAt(text, node.offset)}` : '';
-  return [jsonPath || '(top level)', line].filter(Boolean).join(', ');
+  const where = jsonPath || '(top level)';
+  return node ? `${where} (line ${lineAt(text, node.offset)})` : where;
 }
 
 function lineAt(text: string, offset: number): number {

@@ -24,8 +24,6 @@ interface Location {
   path?: string;
   /** A line number, or the line of the first occurrence of `of` (+ delta) in the case's `file`. */
   line?: number | { of: string; delta?: number };
-  /** The image-info reader writes `path, line N` where the manifest loader writes `path (line N)`. */
-  comma?: boolean;
 }
 
 interface Case {
@@ -331,7 +329,7 @@ const cases: Case[] = [
     },
     args: BUILD,
     file: IMAGE_INFO,
-    at: { path: 'repos[0].images[0].platforms[0].layers', line: { of: '"layers"' }, comma: true },
+    at: { path: 'repos[0].images[0].platforms[0].layers', line: { of: '"layers"' } },
     problem: /layers must be a list, found string "none"/,
   },
 ];
@@ -389,7 +387,7 @@ function expectedLocation(testCase: Case, root: string, files: Files): Promise<s
   const at = testCase.at;
   if (typeof at === 'string') return at;
   if (at.line === undefined) return at.path ?? '';
-  const show = (line: number): string => (at.path ? (at.comma ? `${at.path}, line ${line}` : `${at.path} (line ${line})`) : `line ${line}`);
+  const show = (line: number): string => (at.path ? `${at.path} (line ${line})` : `line ${line}`);
   if (typeof at.line === 'number') return show(at.line);
   const { of, delta = 0 } = at.line;
   return readFile(join(root, testCase.file), 'utf8').then((text) => {

@@ -250,15 +250,15 @@ describe('reading', () => {
   const malformed: [string, string, RegExp][] = [
     ['invalid JSON', '{\n  "schemaVersion": "2.0",\n  "repos": [\n    {"repo": }\n  ]\n}', /^bad\.json: line 4: invalid JSON \(ValueExpected\)$/],
     ['an empty file', '', /^bad\.json: line 1: invalid JSON/],
-    ['an unsupported schemaVersion', '{\n  "schemaVersion": "3.0",\n  "repos": []\n}', /^bad\.json: schemaVersion, line 2: schemaVersion "3\.0" is not supported; expected "2\.0"/],
-    ['a missing schemaVersion', '{"repos": []}', /^bad\.json: schemaVersion, line 1: schemaVersion is missing; expected "2\.0"$/],
+    ['an unsupported schemaVersion', '{\n  "schemaVersion": "3.0",\n  "repos": []\n}', /^bad\.json: schemaVersion \(line 2\): schemaVersion "3\.0" is not supported; expected "2\.0"/],
+    ['a missing schemaVersion', '{"repos": []}', /^bad\.json: schemaVersion \(line 1\): schemaVersion is missing; expected "2\.0"$/],
     [
       'a platform without dockerfile',
       imageBuilderFile.replace('"dockerfile": "src/runtime-deps/8.0/bookworm-slim/arm32v7/Dockerfile",', ''),
-      /^bad\.json: repos\[1\]\.images\[0\]\.platforms\[1\]\.dockerfile, line 65: dockerfile is missing$/,
+      /^bad\.json: repos\[1\]\.images\[0\]\.platforms\[1\]\.dockerfile \(line 65\): dockerfile is missing$/,
     ],
-    ['layers of the wrong type', imageBuilderFile.replace(/"layers": \[[^\]]*\]/, '"layers": 5'), /^bad\.json: repos\[1\]\.images\[0\]\.platforms\[0\]\.layers, line 58: layers must be a list, found number 5$/],
-    ['a repo that is not an object', '{"schemaVersion": "2.0", "repos": ["dotnet/aspnet"]}', /^bad\.json: repos\[0\], line 1: expected an object, found string "dotnet\/aspnet"$/],
+    ['layers of the wrong type', imageBuilderFile.replace(/"layers": \[[^\]]*\]/, '"layers": 5'), /^bad\.json: repos\[1\]\.images\[0\]\.platforms\[0\]\.layers \(line 58\): layers must be a list, found number 5$/],
+    ['a repo that is not an object', '{"schemaVersion": "2.0", "repos": ["dotnet/aspnet"]}', /^bad\.json: repos\[0\] \(line 1\): expected an object, found string "dotnet\/aspnet"$/],
   ];
   for (const [what, text, message] of malformed) {
     test(`${what} is a one-line InputError naming the file and where`, () => {
