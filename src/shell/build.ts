@@ -50,7 +50,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
   const releaseOnSignal = lock ? releaseLockOnSignals(lock) : () => undefined;
   try {
     const planned = await planRepository({ ...options, noCache: options.noCache });
-    let plan = selectPaths(planned.plan, options.paths);
+    let plan = selectPaths(planned.plan, planned.graph, options.paths);
     if (options.leg !== undefined) plan = selectLeg(plan, planned.graph, options.leg, options.maxLegs);
     const engine = options.engine ?? (await createDockerEngine({ env: process.env }));
     const empty = { schemaVersion: '2.0', repos: [] };
@@ -86,7 +86,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
  * Keep only the platforms whose Dockerfile (or its folder) matches a glob. An upstream that must
  * build but is left out would make its dependents read a stale image, so that is refused.
  */
-export function selectPaths(plan: Plan, globs: readonly string[]): Plan {
+export function selectPaths(plan: Plan, graph: BuildGraph, globs: readonly string[]): Plan {
   if (globs.length === 0) return plan;
   const matches = (dockerfile: string): boolean => {
     const folder = dockerfile.replace(/\/Dockerfile$/, '');
@@ -97,7 +97,7 @@ export function selectPaths(plan: Plan, globs: readonly string[]): Plan {
   };
   const selected = plan.platforms.filter((p) => matches(p.dockerfile));
   if (selected.length === 0) throw new InputError('--path', undefined, `${globs.join(', ')} matches no platform's Dockerfile`);
-  checkUpstreamsSelected(plan, selected, '--path');
+  checkUpstreamsSelected(plan, graph, selected, '--path');
   return { platforms: selected };
 }
 
@@ -114,23 +114,23 @@ export function selectLeg(plan: Plan, graph: BuildGraph, name: string, maxLegs: 
   }
   const ids = new Set(leg.platformIds);
   const selected = plan.platforms.filter((p) => ids.has(p.id));
-  checkUpstreamsSelected(plan, selected, '--leg');
+  checkUpstreamsSelected(plan, graph, selected, '--leg');
   return { platforms: selected };
 }
 
-/** An upstream that must build but is left out would make its dependents read a stale image. */
-function checkUpstreamsSelected(plan: Plan, selected: Plan['platforms'], option: string): void {
+/**
+ * An upstream that must build but is left out would make its dependents read a stale (or missing)
+ * image. The graph's edges say who reads whom, whatever the dependent's own reasons are.
+ */
+function checkUpstreamsSelected(plan: Plan, graph: BuildGraph, selected: Plan['platforms'], option: string): void {
   const chosen = new Set(selected.map((p) => p.id));
-  for (const p of selected) {
-    for (const reason of p.reasons) {
-      if (reason.kind === 'upstream-rebuilt' && !chosen.has(reason.upstream)) {
-        const upstream = plan.platforms.find((u) => u.id === reason.upstream);
-        if (upstream?.decision === 'build') {
-          const fix = option === '--leg' ? 'build the earlier waves first and pass their merged image-info as --image-info' : `add ${upstream.dockerfile}`;
-          throw new InputError(option, undefined, `${p.id} needs ${reason.upstream} rebuilt first, and ${option} leaves it out; ${fix}`);
-        }
-      }
-    }
+  const byId = new Map(plan.platforms.map((p) => [p.id, p]));
+  for (const edge of graph.edges) {
+    if (!chosen.has(edge.to) || chosen.has(edge.from)) continue;
+    const upstream = byId.get(edge.from);
+    if (upstream?.decision !== 'build') continue;
+    const fix = option === '--leg' ? 'build the earlier waves first and pass their merged image-info as --image-info' : `add ${upstream.dockerfile}`;
+    throw new InputError(option, undefined, `${edge.to} needs ${edge.from} built first, and ${option} leaves it out; ${fix}`);
   }
 }
 

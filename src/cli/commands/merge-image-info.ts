@@ -48,7 +48,7 @@ different runs. Pass the previous image-info as --base (or as --out), never as a
         }
         await writeImageInfo(options.out, merged);
         const count = merged.repos.reduce((n, r) => n + r.images.reduce((m, i) => m + i.platforms.length, 0), 0);
-        process.stderr.write(`merged ${legFiles.length} leg file(s)${baseFile ? ` into ${baseFile}` : ''}: ${count} platform record(s) in ${options.out}\n`);
+        process.stderr.write(`merged ${legFiles.length} leg file(s)${baseFile ? ` over ${baseFile}` : ''} into ${options.out}: ${count} platform record(s)\n`);
       } finally {
         await lock.release();
       }
