@@ -8,6 +8,8 @@ import { formatReference, parseReference } from '../registry/reference.js';
 
 /** The registry operations publishing needs (the registry module's client provides them). */
 export interface ManifestClient {
+  /** HEAD a manifest: what the reference names now, or undefined when it does not exist. */
+  headManifest(ref: string): Promise<{ digest: string } | undefined>;
   /** GET a manifest by tag or digest. */
   getManifest(ref: string): Promise<{ body: Buffer; mediaType: string; digest: string }>;
   /** PUT a manifest under the reference's tag; resolves to the digest the registry reports. */
@@ -29,10 +31,19 @@ export interface PublishedManifest {
  * tag) without pulling or rebuilding it. Blobs are mounted first when a target lives in another
  * repository. Resolves to the manifest as published.
  */
-export async function retag(client: ManifestClient, source: string, targets: readonly string[]): Promise<PublishedManifest> {
+/**
+ * Put the manifest `source` (`repo@sha256:…`) under more tags without pulling or rebuilding: HEAD each
+ * target first, and copy the manifest (mounting its blobs when the repository differs) only where the
+ * tag does not name it already. Returns the targets that were written.
+ */
+export async function retag(client: ManifestClient, source: string, targets: readonly string[]): Promise<string[]> {
+  const sourceDigest = source.slice(source.lastIndexOf('@') + 1);
+  const heads = await Promise.all(targets.map((target) => client.headManifest(target)));
+  const pending = targets.filter((_, i) => heads[i]?.digest !== sourceDigest);
+  if (pending.length === 0) return [];
   const manifest = await client.getManifest(source);
   const from = repoOf(source);
-  for (const target of targets) {
+  for (const target of pending) {
     const to = repoOf(target);
     if (to !== from) await mountReferencedBlobs(client, manifest, from, to);
     const digest = await client.putManifest(target, manifest.body, manifest.mediaType);
@@ -40,7 +51,7 @@ export async function retag(client: ManifestClient, source: string, targets: rea
       throw new Error(`retag ${target}: the registry stored ${digest}, not ${manifest.digest}`);
     }
   }
-  return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.body.length };
+  return pending;
 }
 
 async function mountReferencedBlobs(

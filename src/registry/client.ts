@@ -36,6 +36,8 @@ export interface ManifestAnswer {
 }
 
 export interface RegistryClient extends RegistryReader {
+  /** HEAD a manifest by tag or digest: what it names now, or undefined when it does not exist. Not cached. */
+  headManifest(ref: string): Promise<{ digest: string; mediaType: string } | undefined>;
   /** GET a manifest (any of the four kinds) by tag or digest; the digest is verified against the body. */
   getManifest(ref: string): Promise<ManifestAnswer>;
   /** GET a blob (an image config, typically); verified against its digest. */
@@ -109,15 +111,32 @@ class HttpRegistryClient implements RegistryClient {
   }
 
   async exists(ref: string): Promise<boolean> {
+    return (await this.#head(parseImageReference(ref))) !== undefined;
+  }
+
+  async headManifest(ref: string): Promise<{ digest: string; mediaType: string } | undefined> {
     const parsed = parseImageReference(ref);
+    const head = await this.#head(parsed);
+    if (!head) return undefined;
+    const digest = head.headers.get('docker-content-digest') ?? parsed.digest;
+    // Without the header the body must be hashed; a GET by the same reference does that.
+    if (!digest) {
+      const manifest = await this.getManifest(ref);
+      return { digest: manifest.digest, mediaType: manifest.mediaType };
+    }
+    return { digest, mediaType: contentType(head) ?? '' };
+  }
+
+  /** One uncached HEAD of a manifest; undefined on 404. */
+  async #head(parsed: ImageReference): Promise<HttpResponse | undefined> {
     const response = await this.#send(parsed, {
       method: 'HEAD',
       path: manifestPath(parsed),
       scope: pullScope(parsed.repository),
       headers: { Accept: MANIFEST_ACCEPT },
     });
-    if (response.status === 404) return false;
-    if (response.status === 200) return true;
+    if (response.status === 404) return undefined;
+    if (response.status === 200) return response;
     throw unexpectedAnswer(`HEAD ${formatReference(parsed)}`, response);
   }
 

@@ -14,7 +14,7 @@ import type { BuildRequest, Engine, LogSink } from '../../src/build/engine.js';
 import { createProgress } from '../../src/build/progress.js';
 import { executePlan, type BuildRunOptions } from '../../src/build/executor.js';
 import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES } from '../../src/imageinfo/labels.js';
-import type { ManifestClient } from '../../src/build/publish.js';
+import { retag, type ManifestClient } from '../../src/build/publish.js';
 import { platformRecord } from '../../src/build/record.js';
 import type { PlatformOutcome } from '../../src/build/types.js';
 import { analyzeDockerfile } from '../../src/dockerfile/index.js';
@@ -38,6 +38,11 @@ class MemoryRegistry implements ManifestClient {
     this.manifests.set(ref, entry);
     this.manifests.set(`${repoOf(ref)}@${digest}`, entry);
     return digest;
+  }
+
+  headManifest(ref: string): Promise<{ digest: string } | undefined> {
+    const found = this.manifests.get(ref);
+    return Promise.resolve(found ? { digest: found.digest } : undefined);
   }
 
   getManifest(ref: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
@@ -367,5 +372,20 @@ describe('executePlan', () => {
     assert.equal(registry.manifests.get('127.0.0.1:5000/multi:amd64-extra')?.digest, registry.manifests.get('127.0.0.1:5000/multi:amd64')?.digest);
     assert.deepEqual(records.get('multi:amd64')?.simpleTags, ['amd64', 'amd64-extra']);
     assert.equal(second.indexes[0]?.unchanged, true);
+  });
+});
+
+describe('retag', () => {
+  it('asks first and writes only the tags that do not already name the image', async () => {
+    const registry = new MemoryRegistry();
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.dockerManifest, config: { digest: 'sha256:c' }, layers: [] }));
+    const digest = registry.store('reg.example/r:old', body, MediaType.dockerManifest);
+    registry.store('reg.example/r:same', body, MediaType.dockerManifest);
+    const written = await retag(registry, `reg.example/r@${digest}`, ['reg.example/r:same', 'reg.example/r:new']);
+    assert.deepEqual(written, ['reg.example/r:new']);
+    assert.deepEqual(registry.puts, ['reg.example/r:new']);
+    assert.equal(registry.manifests.get('reg.example/r:new')?.digest, digest);
+    assert.deepEqual(await retag(registry, `reg.example/r@${digest}`, ['reg.example/r:new']), []);
+    assert.deepEqual(registry.puts, ['reg.example/r:new']);
   });
 });
