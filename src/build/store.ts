@@ -2,7 +2,7 @@
  * The image-info file during a build run: every finished platform (and published index) is written
  * at once, atomically, so an interrupted or failing run keeps everything it built.
  */
-import { readImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
+import { readImageInfo, serializeImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
 import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
 import type { PlatformPlan } from '../plan/types.js';
@@ -11,20 +11,28 @@ import type { PlatformOutcome } from './types.js';
 
 export class ImageInfoStore {
   #info: ImageInfo;
+  /** The file's content as last written (or as read, re-serialized): an unchanged record costs no write. */
+  #text: string | undefined;
   #writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly file: string,
     private readonly manifest: Manifest,
     info: ImageInfo,
+    existed: boolean,
   ) {
     this.#info = info;
+    this.#text = existed ? serializeImageInfo(info) : undefined;
   }
 
-  /** Start from the file's content (or an empty image-info when there is no file). */
+  /**
+   * Start from the file's content (or an empty image-info when there is no file), or from `previous`;
+   * only a start from the file itself lets an unchanged record skip its write.
+   */
   static async open(file: string, manifest: Manifest, previous?: ImageInfo): Promise<ImageInfoStore> {
-    const info = previous ?? (await readImageInfo(file)) ?? { schemaVersion: '2.0', repos: [] };
-    return new ImageInfoStore(file, manifest, info);
+    if (previous) return new ImageInfoStore(file, manifest, previous, false);
+    const read = await readImageInfo(file);
+    return new ImageInfoStore(file, manifest, read ?? { schemaVersion: '2.0', repos: [] }, read !== undefined);
   }
 
   get info(): ImageInfo {
@@ -64,8 +72,10 @@ export class ImageInfoStore {
   #update(change: (info: ImageInfo) => ImageInfo): Promise<void> {
     const write = this.#writes.then(async () => {
       const next = change(this.#info);
-      await writeImageInfo(this.file, next);
+      const text = serializeImageInfo(next);
+      if (text !== this.#text) await writeImageInfo(this.file, next);
       this.#info = next;
+      this.#text = text;
     });
     this.#writes = write.catch(() => undefined);
     return write;

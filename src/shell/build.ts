@@ -43,6 +43,12 @@ export interface BuildOutcome {
   result: BuildRunResult;
 }
 
+const NO_ENGINE: Engine = {
+  description: 'none (nothing to build)',
+  build: () => Promise.reject(new Error('internal: a build was started although none was planned')),
+  push: () => Promise.reject(new Error('internal: a push was started although no build was planned')),
+};
+
 export async function buildRepository(options: BuildOptions): Promise<BuildOutcome> {
   const outFile = options.imageInfoOut ?? options.imageInfoFile;
   const separateOut = options.imageInfoOut !== undefined && (!options.imageInfoFile || resolve(options.imageInfoOut) !== resolve(options.imageInfoFile));
@@ -52,9 +58,11 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     const planned = await planRepository({ ...options, noCache: options.noCache });
     let plan = selectPaths(planned.plan, planned.graph, options.paths);
     if (options.leg !== undefined) plan = selectLeg(plan, planned.graph, options.leg, options.maxLegs);
-    const engine = options.engine ?? (await createDockerEngine({ env: process.env }));
+    // Finding the Docker client costs a few processes; a run with nothing to build needs none.
+    const needsEngine = plan.platforms.some((p) => p.decision === 'build');
+    const engine = options.engine ?? (needsEngine ? await createDockerEngine({ env: process.env }) : NO_ENGINE);
     const empty = { schemaVersion: '2.0', repos: [] };
-    const store = outFile ? await ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : planned.previous) : undefined;
+    const store = outFile ? await ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : undefined) : undefined;
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
     const deferred = partlySelectedImages(planned.manifest, plan);

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import { loadManifest } from '../../src/manifest/index.js';
 import type { Manifest, ManifestPlatform } from '../../src/manifest/types.js';
 
@@ -453,5 +454,14 @@ describe('loadManifest', () => {
     const elapsed = performance.now() - started;
     assert.equal(platforms(manifest).length, 1000);
     assert.ok(elapsed < 1500, `took ${elapsed.toFixed(0)} ms`);
+  });
+});
+
+describe('the shipped manifest schema', () => {
+  it('is a valid JSON Schema (the loader skips this check at run time)', async () => {
+    const schema = JSON.parse(await readFile(new URL('../../schema/manifest.schema.json', import.meta.url), 'utf8')) as object;
+    const ajv = new Ajv({ strict: true, allowUnionTypes: true });
+    assert.equal(ajv.validateSchema(schema), true, JSON.stringify(ajv.errors));
+    assert.doesNotThrow(() => ajv.compile(schema));
   });
 });
