@@ -67,6 +67,8 @@ function imagewrightInvocations(script: string, where: string): Invocation[] {
       while (tokens[0]?.startsWith('-')) tokens = tokens.slice(1);
     }
     if (!/^imagewright(@\S+)?$/.test(tokens[0] ?? '')) continue;
+    // A synopsis such as `imagewright <command> [options]` names no command.
+    if (tokens[1]?.startsWith('<')) continue;
     invocations.push({ where, command: tokens[1] ?? '', args: tokens.slice(2) });
   }
   return invocations;
