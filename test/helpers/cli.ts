@@ -16,7 +16,7 @@ let bundled: Promise<string> | undefined;
 /** Path of the bundled CLI (built on first use; removed when the process exits). */
 export function cliPath(): Promise<string> {
   bundled ??= (async () => {
-    // Inside the repository, so that the bundle's bare imports resolve from its node_modules.
+    // Inside the repository, at the same depth as dist/cli/, so `../../schema` resolves as it does there.
     mkdirSync(join(repoRoot, '.work'), { recursive: true });
     const dir = mkdtempSync(join(repoRoot, '.work', 'cli-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +28,10 @@ export function cliPath(): Promise<string> {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
+      // As scripts/bundle.mjs builds dist/cli/main.js: dependencies included, ES module builds preferred,
+      // and a require() for the CommonJS ones, so tests and benchmarks run what users run.
+      mainFields: ['module', 'main'],
+      banner: { js: "import { createRequire as __iwCreateRequire } from 'node:module'; const require = __iwCreateRequire(import.meta.url);" },
       logLevel: 'silent',
     });
     return outfile;
