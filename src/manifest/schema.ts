@@ -2,20 +2,14 @@
  * Structural checks against the shipped JSON Schema. Unknown fields are warnings (the schema marks
  * them with `additionalProperties: false` so editors flag them too); every other violation is an error.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createValidator } from './schema-validator.js';
 import type { JsonPath, SourceFile } from './source.js';
-
-const SCHEMA_URL = new URL('../../schema/manifest.schema.json', import.meta.url);
 
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
-    // The schema is ours and a unit test checks it against the meta-schema, so every run need not.
-    compiled = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, validateSchema: false }).compile(schema);
-  }
+  compiled ??= createValidator();
   return compiled;
 }
 

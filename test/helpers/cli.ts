@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleOptions } from '../../scripts/bundle-config.mjs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,19 +22,7 @@ export function cliPath(): Promise<string> {
     const dir = mkdtempSync(join(repoRoot, '.work', 'cli-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'imagewright.mjs');
-    await build({
-      entryPoints: [join(repoRoot, 'src', 'cli', 'main.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // As scripts/bundle.mjs builds dist/cli/main.js: dependencies included, ES module builds preferred,
-      // and a require() for the CommonJS ones, so tests and benchmarks run what users run.
-      mainFields: ['module', 'main'],
-      banner: { js: "import { createRequire as __iwCreateRequire } from 'node:module'; const require = __iwCreateRequire(import.meta.url);" },
-      logLevel: 'silent',
-    });
+    await build({ ...bundleOptions, outfile, logLevel: 'silent' });
     return outfile;
   })();
   return bundled;
