@@ -2,7 +2,8 @@
  * The image-info file during a build run: every finished platform (and published index) is written
  * at once, atomically, so an interrupted or failing run keeps everything it built.
  */
-import { readImageInfo, serializeImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
+import { readImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
+import { canonicalJson } from '../plan/key.js';
 import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
 import type { PlatformPlan } from '../plan/types.js';
@@ -11,8 +12,8 @@ import type { PlatformOutcome } from './types.js';
 
 export class ImageInfoStore {
   #info: ImageInfo;
-  /** The file's content as last written (or as read, re-serialized): an unchanged record costs no write. */
-  #text: string | undefined;
+  /** Whether #info is what the file holds (read from it, or written since): then an unchanged record costs no write. */
+  #inSync: boolean;
   #writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -22,7 +23,7 @@ export class ImageInfoStore {
     existed: boolean,
   ) {
     this.#info = info;
-    this.#text = existed ? serializeImageInfo(info) : undefined;
+    this.#inSync = existed;
   }
 
   /**
@@ -42,13 +43,13 @@ export class ImageInfoStore {
   /** Record a finished platform and write the file (an `onPlatformDone` for executePlan). */
   recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome): Promise<void> {
     const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
-    return this.#update((info) => upsertPlatformRecord(info, plan.platform.repo, image, platformRecord(plan, outcome)));
+    return this.#update(plan.platform.repo, (info) => upsertPlatformRecord(info, plan.platform.repo, image, platformRecord(plan, outcome)));
   }
 
   /** Record a published index and write the file (an `onIndexPublished` for executePlan). */
   recordIndex(which: { repo: string; imageIndex: number }, record: ManifestRecord): Promise<void> {
     const image = this.#image(which.repo, which.imageIndex);
-    return this.#update((info) => setImageManifest(info, which.repo, image, record));
+    return this.#update(which.repo, (info) => setImageManifest(info, which.repo, image, record));
   }
 
   /** The index the file records for an image (a `previousIndex` for executePlan). */
@@ -69,13 +70,16 @@ export class ImageInfoStore {
     return image;
   }
 
-  #update(change: (info: ImageInfo) => ImageInfo): Promise<void> {
+  /** Apply a change to one repo's records and write the file, unless the change left that repo as it was. */
+  #update(repo: string, change: (info: ImageInfo) => ImageInfo): Promise<void> {
     const write = this.#writes.then(async () => {
       const next = change(this.#info);
-      const text = serializeImageInfo(next);
-      if (text !== this.#text) await writeImageInfo(this.file, next);
+      // Comparing the one repo, not the whole file, keeps a run over many reused platforms linear.
+      const repoOf = (info: ImageInfo): string => canonicalJson(info.repos.find((r) => r.repo === repo));
+      if (this.#inSync && repoOf(next) === repoOf(this.#info)) return;
+      await writeImageInfo(this.file, next);
       this.#info = next;
-      this.#text = text;
+      this.#inSync = true;
     });
     this.#writes = write.catch(() => undefined);
     return write;
