@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ImageInfoStore } from '../../src/build/store.js';
+import type { PlatformOutcome } from '../../src/build/types.js';
+import type { PlatformPlan } from '../../src/plan/types.js';
+import { fromOnly, simpleManifest, World } from '../helpers/plan-fixtures.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+function outcome(plan: PlatformPlan, digest: string): PlatformOutcome {
+  return { id: plan.id, action: 'built', digest, tags: plan.tags, fromImages: plan.fromImages, durationMs: 1, notes: [] };
+}
+
+describe('ImageInfoStore', () => {
+  const world = World.of(simpleManifest('r', [{ tag: 'a', dockerfile: 'a' }, { tag: 'b', dockerfile: 'b' }]), {
+    'r:a': fromOnly('debian'),
+    'r:b': fromOnly('debian'),
+  });
+  const [a, b] = world.plan(undefined).platforms as [PlatformPlan, PlatformPlan];
+
+  it('writes after each platform, and not at all when a record is what the file already holds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'image-info.json');
+    const first = await ImageInfoStore.open(file, world.manifest);
+    await first.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    assert.match(await readFile(file, 'utf8'), /sha256:aaa/);
+    await first.recordPlatform(b, outcome(b, '127.0.0.1:5000/r@sha256:bbb'));
+    const written = await stat(file);
+
+    const second = await ImageInfoStore.open(file, world.manifest);
+    await second.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    await second.recordPlatform(b, outcome(b, '127.0.0.1:5000/r@sha256:bbb'));
+    const unchanged = await stat(file);
+    assert.equal(unchanged.ino, written.ino, 'the file was replaced although nothing changed');
+    assert.equal(unchanged.mtimeMs, written.mtimeMs);
+
+    await second.recordPlatform(b, outcome(b, '127.0.0.1:5000/r@sha256:ccc'));
+    assert.notEqual((await stat(file)).ino, written.ino);
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /sha256:ccc/);
+    assert.doesNotMatch(text, /sha256:bbb/);
+  });
+
+  it('writes the first record when it starts from records that did not come from the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'leg.json');
+    const store = await ImageInfoStore.open(file, world.manifest, { schemaVersion: '2.0', repos: [] });
+    await store.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    assert.match(await readFile(file, 'utf8'), /sha256:aaa/);
+  });
+});
