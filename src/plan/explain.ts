@@ -90,7 +90,8 @@ function readChanges(
     const path = [...rootCausePath(read.internal, planned), current.platform.id];
     reasons.push({
       kind: 'upstream-rebuilt',
-      detail: `upstream ${read.internal} has a new build key (${path.join(' → ')})`,
+      // The path is worth showing only when the cause lies further up than the upstream itself.
+      detail: `upstream ${read.internal} is rebuilt${path.length > 2 ? ` (${path.join(' → ')})` : ''}`,
       upstream: read.internal,
       path,
     });

@@ -306,7 +306,7 @@ describe('planBuilds: upstreams', () => {
     const plan = w.plan(info);
     assert.deepEqual(building(plan), ['r:base', 'r:app']);
     assert.deepEqual(planOf(plan, 'r:app').reasons, [
-      { kind: 'upstream-rebuilt', detail: 'upstream r:base has a new build key (r:base → r:app)', upstream: 'r:base', path: ['r:base', 'r:app'] },
+      { kind: 'upstream-rebuilt', detail: 'upstream r:base is rebuilt', upstream: 'r:base', path: ['r:base', 'r:app'] },
     ]);
   });
 
@@ -445,7 +445,7 @@ describe('plan renderers', () => {
     const lines = text.split('\n');
     assert.match(lines[0] ?? '', /^DECISION\s+PLATFORM\s+DOCKERFILE\s+WHY$/);
     assert.match(lines[1] ?? '', /^build\s+r:base\s+src\/base\/Dockerfile\s+src\/base\/Dockerfile changed \(sha256:[0-9a-f]{12} → sha256:[0-9a-f]{12}\) \(\+1 more\)$/);
-    assert.match(lines[2] ?? '', /^build\s+r:app\s+src\/app\/Dockerfile\s+upstream r:base has a new build key \(r:base → r:app\)$/);
+    assert.match(lines[2] ?? '', /^build\s+r:app\s+src\/app\/Dockerfile\s+upstream r:base is rebuilt$/);
     assert.match(lines[3] ?? '', /^reuse\s+r:arm-arm64v8\s+src\/arm\/Dockerfile\s+unchanged$/);
     assert.match(lines[4] ?? '', /^reuse\s+r:args\s+src\/args\/Dockerfile\s+unchanged; adds tags args-2$/);
     // Columns line up: the Dockerfile column starts at the same offset on every row.
