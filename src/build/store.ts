@@ -74,9 +74,7 @@ export class ImageInfoStore {
   #update(repo: string, change: (info: ImageInfo) => ImageInfo): Promise<void> {
     const write = this.#writes.then(async () => {
       const next = change(this.#info);
-      // Comparing the one repo, not the whole file, keeps a run over many reused platforms linear.
-      const repoOf = (info: ImageInfo): string => canonicalJson(info.repos.find((r) => r.repo === repo));
-      if (this.#inSync && repoOf(next) === repoOf(this.#info)) return;
+      if (this.#inSync && repoText(next, repo) === repoText(this.#info, repo)) return;
       await writeImageInfo(this.file, next);
       this.#info = next;
       this.#inSync = true;
@@ -84,4 +82,25 @@ export class ImageInfoStore {
     this.#writes = write.catch(() => undefined);
     return write;
   }
+}
+
+/** Canonical JSON of each record, computed once: updates copy shallowly, so untouched records keep their identity. */
+const canonicalText = new WeakMap<object, string>();
+
+function textOf(value: object): string {
+  let text = canonicalText.get(value);
+  if (text === undefined) {
+    text = canonicalJson(value);
+    canonicalText.set(value, text);
+  }
+  return text;
+}
+
+/** One repo's records as comparable text; comparing one repo, not the file, keeps a run linear in its platforms. */
+function repoText(info: ImageInfo, repo: string): string {
+  const record = info.repos.find((r) => r.repo === repo);
+  if (!record) return '';
+  return record.images
+    .map(({ platforms, manifest, ...rest }) => [canonicalJson(rest), manifest ? textOf(manifest) : '', ...platforms.map(textOf)].join('\n'))
+    .join('\n\n');
 }
