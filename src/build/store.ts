@@ -14,6 +14,8 @@ export class ImageInfoStore {
   #info: ImageInfo;
   /** Whether #info is what the file holds (read from it, or written since): then an unchanged record costs no write. */
   #inSync: boolean;
+  /** Changes not written yet (deferred records of reused platforms). */
+  #pending = false;
   #writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -40,16 +42,26 @@ export class ImageInfoStore {
     return this.#info;
   }
 
-  /** Record a finished platform and write the file (an `onPlatformDone` for executePlan). */
+  /**
+   * Record a finished platform (an `onPlatformDone` for executePlan). A built or retagged platform is
+   * written at once. A plainly reused one changes nothing a rerun needs (it would be reused again),
+   * so its record waits for the next write or for flush(): a no-change run writes the file once.
+   */
   recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome): Promise<void> {
     const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
-    return this.#update(plan.platform.repo, (info) => upsertPlatformRecord(info, plan.platform.repo, image, platformRecord(plan, outcome)));
+    const change = (info: ImageInfo): ImageInfo => upsertPlatformRecord(info, plan.platform.repo, image, platformRecord(plan, outcome));
+    return this.#update(plan.platform.repo, change, outcome.action === 'reused');
+  }
+
+  /** Write what reused platforms left unwritten. Call at the end of a run. */
+  flush(): Promise<void> {
+    return this.#update(undefined, (info) => info, false);
   }
 
   /** Record a published index and write the file (an `onIndexPublished` for executePlan). */
   recordIndex(which: { repo: string; imageIndex: number }, record: ManifestRecord): Promise<void> {
     const image = this.#image(which.repo, which.imageIndex);
-    return this.#update(which.repo, (info) => setImageManifest(info, which.repo, image, record));
+    return this.#update(which.repo, (info) => setImageManifest(info, which.repo, image, record), false);
   }
 
   /** The index the file records for an image (a `previousIndex` for executePlan). */
@@ -71,13 +83,16 @@ export class ImageInfoStore {
   }
 
   /** Apply a change to one repo's records and write the file, unless the change left that repo as it was. */
-  #update(repo: string, change: (info: ImageInfo) => ImageInfo): Promise<void> {
+  #update(repo: string | undefined, change: (info: ImageInfo) => ImageInfo, defer: boolean): Promise<void> {
     const write = this.#writes.then(async () => {
       const next = change(this.#info);
-      if (this.#inSync && repoText(next, repo) === repoText(this.#info, repo)) return;
-      await writeImageInfo(this.file, next);
+      const changed = repo !== undefined && repoText(next, repo) !== repoText(this.#info, repo);
       this.#info = next;
+      if (changed) this.#pending = true;
+      if (defer || (this.#inSync && !this.#pending)) return;
+      await writeImageInfo(this.file, next);
       this.#inSync = true;
+      this.#pending = false;
     });
     this.#writes = write.catch(() => undefined);
     return write;

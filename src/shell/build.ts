@@ -83,6 +83,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         previousIndex: reference ? (image) => reference.indexRecord(image) : undefined,
       },
     );
+    await store?.flush();
     return { planned: { ...planned, plan }, result: withoutDeferred(result, deferred) };
   } finally {
     releaseOnSignal();

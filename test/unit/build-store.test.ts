@@ -46,6 +46,29 @@ describe('ImageInfoStore', () => {
     assert.doesNotMatch(text, /sha256:bbb/);
   });
 
+  it('keeps the records of reused platforms until flush, so a no-change run writes the file once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'image-info.json');
+    const first = await ImageInfoStore.open(file, world.manifest);
+    await first.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    await first.recordPlatform(b, outcome(b, '127.0.0.1:5000/r@sha256:bbb'));
+    const written = await stat(file);
+
+    const second = await ImageInfoStore.open(file, world.manifest);
+    const reused = (plan: PlatformPlan, digest: string): PlatformOutcome => ({ ...outcome(plan, digest), action: 'reused' });
+    await second.recordPlatform(a, reused(a, '127.0.0.1:5000/r@sha256:aaa'));
+    await second.recordPlatform(b, reused(b, '127.0.0.1:5000/r@sha256:bbb'));
+    assert.equal((await stat(file)).ino, written.ino, 'a reused platform was written before flush');
+    await second.flush();
+    const flushed = await stat(file);
+    assert.notEqual(flushed.ino, written.ino, 'flush did not write the reused records (isUnchanged)');
+    assert.match(await readFile(file, 'utf8'), /"isUnchanged": true/);
+
+    await second.flush();
+    assert.equal((await stat(file)).ino, flushed.ino, 'a second flush with nothing new wrote again');
+  });
+
   it('writes the first record when it starts from records that did not come from the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
     dirs.push(dir);
