@@ -95,7 +95,33 @@ export function analyzeDockerfile(text: string, options: AnalyzeOptions): Docker
     reads: collectReads(stages, reachable, names, syntax, ctx),
   };
   if (syntax) analysis.syntax = syntax.value;
+  const warnings = remoteAddWarnings(bodies, reachable);
+  if (warnings.length > 0) analysis.warnings = warnings;
   return analysis;
+}
+
+/** A URL or git source, the way ADD tells them from local paths. */
+const REMOTE_SOURCE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
+
+/**
+ * `ADD <url>` (or a git repository) fetches content at build time that no build key covers, so a
+ * change there rebuilds nothing. Pinned with `--checksum`, its content is in the Dockerfile's bytes.
+ */
+function remoteAddWarnings(bodies: RawInstruction[][], reachable: boolean[]): string[] {
+  const warnings: string[] = [];
+  bodies.forEach((body, index) => {
+    if (!reachable[index]) return;
+    for (const instruction of body) {
+      if (instruction.keyword !== 'ADD' || instruction.flags.some((f) => f.name === 'checksum')) continue;
+      // The last argument is the destination; JSON-form arguments keep their brackets and quotes.
+      const sources = instruction.args.slice(0, -1).map((a) => a.replace(/^[["]+|[",\]]+$/g, ''));
+      const remote = sources.find((source) => REMOTE_SOURCE.test(source));
+      if (remote) {
+        warnings.push(`line ${instruction.line}: ADD ${remote} fetches content that no build key covers, so a change there rebuilds nothing; pin it with ADD --checksum=sha256:<digest>`);
+      }
+    }
+  });
+  return warnings;
 }
 
 function fail(ctx: Ctx, line: number, problem: string): never {

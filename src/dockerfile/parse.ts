@@ -25,7 +25,7 @@ export interface RawInstruction {
   written: string;
   /** 1-based line where the instruction starts. */
   line: number;
-  /** Arguments after the flags; only collected for FROM. */
+  /** Arguments after the flags; only collected for FROM and ADD. */
   args: string[];
   /** `--name=value` flags; collected for FROM, COPY, ADD and RUN. */
   flags: RawFlag[];
@@ -107,7 +107,7 @@ function toRaw(instruction: Instruction, global: boolean): RawInstruction {
   if (FLAGGED_KEYWORDS.has(keyword)) {
     raw.flags = (instruction as ModifiableInstruction).getFlags().map((f) => ({ name: f.getName(), value: f.getValue() }));
   }
-  if (keyword === Keyword.FROM) raw.args = instruction.getArguments().map((a) => a.getValue());
+  if (keyword === Keyword.FROM || keyword === Keyword.ADD) raw.args = instruction.getArguments().map((a) => a.getValue());
   if (keyword === Keyword.ARG && global) {
     raw.properties = (instruction as Arg).getProperties().map((p) => ({ name: p.getName(), value: p.getUnescapedValue() }));
   }

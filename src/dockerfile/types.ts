@@ -55,6 +55,8 @@ export interface DockerfileAnalysis {
   reads: ImageRead[];
   /** The `# syntax=` directive value, when present. */
   syntax?: string;
+  /** Inputs the build reads that no build key can cover (`line N: …`), e.g. `ADD <url>` without --checksum. */
+  warnings?: string[];
 }
 
 export interface AnalyzeOptions {

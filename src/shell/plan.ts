@@ -58,6 +58,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
     return text;
   };
   const analyses = new Map<string, DockerfileAnalysis>();
+  const warned = new Set<string>();
   const sources = new Map<string, PlatformSources>();
   await Promise.all(
     platforms.map(async (platform) => {
@@ -70,6 +71,12 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
         platform: { os: platform.os, architecture: platform.architecture, variant: platform.variant },
       });
       analyses.set(platform.id, analysis);
+      for (const warning of analysis.warnings ?? []) {
+        const message = `${displayPath(platform.dockerfilePath)}: ${warning}`;
+        // One Dockerfile may serve several platforms; say it once.
+        if (!warned.has(message)) options.warn?.(message);
+        warned.add(message);
+      }
       const context: ContextHash = options.skipContexts
         ? { digest: '', files: {} }
         : await hashContext(platform.contextDir, platform.dockerfilePath);

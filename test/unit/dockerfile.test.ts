@@ -397,6 +397,32 @@ describe('ONBUILD', () => {
   });
 });
 
+describe('inputs no build key covers', () => {
+  it('warns about ADD of a URL or a git repository in a stage the build needs, naming the line', () => {
+    const a = analyze(
+      [
+        'FROM debian AS unused',
+        'ADD https://example.com/skipped.tgz /s',
+        'FROM debian',
+        'ADD https://example.com/tool.tgz /opt/',
+        'ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/pinned.tgz /p',
+        'ADD ["https://example.com/json form.tgz", "/j"]',
+        'ADD git@github.com:org/repo.git /src',
+        'ADD local.tgz /l',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      (a.warnings ?? []).map((w) => w.replace(/ fetches.*/, '')),
+      ['line 4: ADD https://example.com/tool.tgz', 'line 6: ADD https://example.com/json', 'line 7: ADD git@github.com:org/repo.git'],
+    );
+    assert.match(a.warnings?.[0] ?? '', /no build key covers.*ADD --checksum=sha256:/);
+  });
+
+  it('has no warnings for a Dockerfile that reads only local files and images', () => {
+    assert.equal(analyze('FROM debian\nADD app.tgz /app\nCOPY --from=busybox /bin/sh /sh\n').warnings, undefined);
+  });
+});
+
 describe('errors', () => {
   it('no FROM at all', () => {
     assertInputError('ARG X=1\n# only comments\n', 1, /no FROM instruction/);
