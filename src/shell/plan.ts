@@ -106,10 +106,11 @@ export interface PlanResult extends LoadedRepository {
 /** Gather every input, then plan. Resolves each distinct external reference once. */
 export async function planRepository(options: PlanOptions): Promise<PlanResult> {
   const repo = await loadRepository(options);
-  const previous = options.imageInfoFile
-    ? await readImageInfo(options.imageInfoFile)
-    : await readImageInfoFromRegistry(repo.manifest, options.registry);
-  const resolved = await resolveExternal(repo.graph, options.registry);
+  const fromLabels = !options.imageInfoFile;
+  const [previous, resolved] = await Promise.all([
+    options.imageInfoFile ? readImageInfo(options.imageInfoFile) : readImageInfoFromRegistry(repo.manifest, options.registry),
+    resolveExternal(repo.graph, options.registry),
+  ]);
   const partial: Omit<PlanInput, 'existing'> = {
     manifest: repo.manifest,
     graph: repo.graph,
@@ -118,15 +119,21 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
     previous,
     noCache: options.noCache ?? false,
   };
-  const candidates = reuseCandidates(partial);
-  const existing = new Set<string>();
+  // Records read back from labels were just fetched from the registry: their images exist.
+  const existing = new Set<string>(fromLabels ? recordedDigests(previous) : []);
   await Promise.all(
-    candidates.map(async (digestRef) => {
-      if (await options.registry.exists(digestRef)) existing.add(digestRef);
-    }),
+    reuseCandidates(partial)
+      .filter((digestRef) => !existing.has(digestRef))
+      .map(async (digestRef) => {
+        if (await options.registry.exists(digestRef)) existing.add(digestRef);
+      }),
   );
   const input: PlanInput = { ...partial, existing };
   return { ...repo, previous, input, plan: planBuilds(input) };
+}
+
+function recordedDigests(info: ImageInfo | undefined): string[] {
+  return (info?.repos ?? []).flatMap((r) => r.images.flatMap((i) => i.platforms.map((p) => p.digest))).filter((d) => d !== '');
 }
 
 async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Promise<Map<string, ResolvedImage>> {
