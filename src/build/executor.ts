@@ -17,7 +17,7 @@ import type { Plan, PlatformPlan } from '../plan/types.js';
 import { isIndexMediaType } from '../registry/media-types.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import type { Engine } from './engine.js';
-import { baseImageDigest, pinReads, type UpstreamImage } from './inputs.js';
+import { baseImage, pinReads, type BaseImage, type UpstreamImage } from './inputs.js';
 import { pinDockerfile, type DockerfilePin } from './pin.js';
 import { silentProgress, type BuildProgress } from './progress.js';
 import { describeIndex, manifestLayers, putIndex, retag, type ManifestClient } from './publish.js';
@@ -213,7 +213,7 @@ class PlanExecutor {
     const { pins, buildArgs } = syntaxOverride(pinned.pins, platform.buildArgs);
     const original = await readFile(platform.dockerfilePath, 'utf8');
     const text = pinDockerfile(original, pins, displayPath(platform.dockerfilePath));
-    const base = baseImageDigest(analysis, reads, pinned.used);
+    const base = baseImage(analysis, reads, pinned.used);
     const created = this.#now().toISOString();
     const tags = this.#buildTags(plan);
     log.write(`imagewright: building ${plan.id} (${platformString(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
@@ -248,7 +248,7 @@ class PlanExecutor {
       logFile,
       notes: [],
     };
-    if (base) outcome.baseImageDigest = base;
+    if (base) outcome.baseImageDigest = base.record;
     if (this.options.push) await this.#push(plan, tags, outcome, log);
     else this.#localRefs.set(plan.id, tags);
     outcome.durationMs = Date.now() - started;
@@ -289,7 +289,7 @@ class PlanExecutor {
     log.write(`imagewright: pushed ${outcome.digest}\n`);
   }
 
-  #labels(plan: PlatformPlan, fromImages: PlatformOutcome['fromImages'], created: string, base: string | undefined): Record<string, string> {
+  #labels(plan: PlatformPlan, fromImages: PlatformOutcome['fromImages'], created: string, base: BaseImage | undefined): Record<string, string> {
     const labels: Record<string, string> = {
       'org.opencontainers.image.created': created,
       ...this.options.labels,
@@ -298,8 +298,8 @@ class PlanExecutor {
       [LABEL_INPUTS]: JSON.stringify(plan.inputs),
     };
     if (base) {
-      labels['org.opencontainers.image.base.name'] = base.slice(0, base.lastIndexOf('@'));
-      labels['org.opencontainers.image.base.digest'] = base.slice(base.lastIndexOf('@') + 1);
+      labels['org.opencontainers.image.base.name'] = base.name;
+      labels['org.opencontainers.image.base.digest'] = base.digest;
     }
     return labels;
   }

@@ -99,7 +99,16 @@ export function withDigest(ref: string, digest: string): string {
  * The final stage's base image as ImageBuilder records it (`registry/repo@sha256:…`), when it is an
  * image at a known digest; undefined for `scratch` and for images only the local engine has.
  */
-export function baseImageDigest(analysis: DockerfileAnalysis, reads: readonly ClassifiedRead[], used: ReadonlyArray<string | undefined>): string | undefined {
+/** The final stage's base image, as the build used it. */
+export interface BaseImage {
+  /** `registry/repo@sha256:…`, image-info's `baseImageDigest`. */
+  record: string;
+  /** `registry/repo:tag` as the Dockerfile names it (OCI's base.name label). */
+  name: string;
+  digest: string;
+}
+
+export function baseImage(analysis: DockerfileAnalysis, reads: readonly ClassifiedRead[], used: ReadonlyArray<string | undefined>): BaseImage | undefined {
   let stage = analysis.stages[analysis.stages.length - 1];
   const seen = new Set<number>();
   while (stage && stage.base.kind === 'stage' && !seen.has(stage.index)) {
@@ -112,5 +121,6 @@ export function baseImageDigest(analysis: DockerfileAnalysis, reads: readonly Cl
   const at = reads.findIndex((r) => r.read.instruction === 'FROM' && r.read.stageIndex === stageIndex);
   const parsed = parseReference(used[at] ?? '');
   if (!parsed?.digest) return undefined;
-  return `${parsed.registry}/${parsed.repository}@${parsed.digest}`;
+  const repository = `${parsed.registry}/${parsed.repository}`;
+  return { record: `${repository}@${parsed.digest}`, name: parsed.tag ? `${repository}:${parsed.tag}` : repository, digest: parsed.digest };
 }

@@ -216,6 +216,7 @@ describe('executePlan', () => {
       ],
     );
     assert.equal(appBuild?.labels['org.opencontainers.image.base.digest'], baseDigest);
+    assert.equal(appBuild?.labels['org.opencontainers.image.base.name'], '127.0.0.1:5000/base:1');
 
     assert.deepEqual(
       done.map(([id]) => id),
