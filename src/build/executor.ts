@@ -6,7 +6,8 @@
  */
 import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { displayPath } from '../paths.js';
 import { availableParallelism } from 'node:os';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { BuildGraph } from '../graph/types.js';
@@ -74,6 +75,11 @@ class PlatformError extends Error {
   }
 }
 
+/** A run succeeded when nothing failed, nothing was skipped, and every index it owed was published. */
+export function runSucceeded(failures: readonly unknown[], skipped: readonly unknown[], indexes: readonly IndexOutcome[]): boolean {
+  return failures.length === 0 && skipped.length === 0 && indexes.every((i) => !i.problem);
+}
+
 export async function executePlan(input: BuildRunInput, options: BuildRunOptions): Promise<BuildRunResult> {
   if (options.push && !options.registry) throw new Error('build: pushing needs a registry client');
   return new PlanExecutor(input, options).run();
@@ -116,7 +122,7 @@ class PlanExecutor {
       failures: this.#failures,
       skipped,
       indexes,
-      ok: this.#failures.length === 0 && skipped.length === 0 && indexes.every((i) => !i.problem),
+      ok: runSucceeded(this.#failures, skipped, indexes),
       durationMs: Date.now() - started,
     };
     this.#progress.done(result);
@@ -420,11 +426,6 @@ function repoRef(ref: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }
 
 /** The last lines of a (closed, small-tailed) log file; '' when it cannot be read. */

@@ -1,6 +1,6 @@
 /** The build module's public surface: carrying out a plan with a container engine and a registry. */
 export { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
-export { executePlan, type BuildRunInput, type BuildRunOptions } from './executor.js';
+export { executePlan, runSucceeded, type BuildRunInput, type BuildRunOptions } from './executor.js';
 export {
   createDockerEngine,
   detectDockerCli,

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MediaType, isIndexMediaType } from '../registry/media-types.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { parseReference, repositoryOf } from '../registry/reference.js';
 
 /** The registry operations publishing needs (the registry module's client provides them). */
 export interface ManifestClient {
@@ -164,5 +164,5 @@ interface ImageManifestJson {
 function repoOf(ref: string): string {
   const parsed = parseReference(ref);
   if (!parsed) throw new Error(`not an image reference: ${ref}`);
-  return formatReference({ registry: parsed.registry, repository: parsed.repository });
+  return repositoryOf(parsed);
 }

@@ -4,11 +4,7 @@ export function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
-/** A path as the user would name it: relative to the working directory when inside it. */
-export function displayPath(abs: string): string {
-  const rel = path.relative(process.cwd(), abs);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
-}
+export { displayPath } from '../paths.js';
 
 export function toPosix(p: string): string {
   return p.split(path.sep).join('/');

@@ -2,7 +2,7 @@
  * The dependency graph between the manifest's platforms: which platform reads which, through what,
  * and the order to build them in. Pure; no I/O.
  */
-import { relative } from 'node:path';
+import { displayPath } from '../paths.js';
 import type { DockerfileAnalysis, ImageRead, ReadInstruction } from '../dockerfile/types.js';
 import { InputError } from '../errors.js';
 import { platformString, qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
@@ -200,10 +200,4 @@ function findCycle(stuck: string[], upstreams: Map<string, Set<string>>, positio
   const first = loop.indexOf([...loop].sort(byPosition)[0] as string);
   const rotated = [...loop.slice(first), ...loop.slice(0, first)];
   return [...rotated, rotated[0] as string];
-}
-
-/** Paths in messages are relative to the working directory when that is shorter. */
-function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { minimatch } from 'minimatch';
-import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, type BuildProgress, type BuildRunResult, type HeldLock } from '../build/index.js';
+import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock } from '../build/index.js';
 import type { Engine } from '../build/engine.js';
 import { InputError } from '../errors.js';
 import type { BuildGraph } from '../graph/types.js';
@@ -180,7 +180,7 @@ function deferIndexes(progress: BuildProgress, deferred: ReadonlySet<string>): B
 function withoutDeferred(result: BuildRunResult, deferred: ReadonlySet<string>): BuildRunResult {
   if (deferred.size === 0) return result;
   const indexes = result.indexes.filter((i) => !(i.problem && deferred.has(`${i.repo}\0${i.imageIndex}`)));
-  return { ...result, indexes, ok: result.failures.length === 0 && result.skipped.length === 0 && indexes.every((i) => !i.problem) };
+  return { ...result, indexes, ok: runSucceeded(result.failures, result.skipped, indexes) };
 }
 
 /** Ctrl-C or a CI cancel must not leave the lock behind: the next run would have to take it over. */

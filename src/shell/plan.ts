@@ -3,9 +3,8 @@
  * asks the registry for digests, reads the previous image-info, then hands everything to the pure
  * planner. All I/O for `plan` and `build` happens here, before any decision is made.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { displayPath } from '../paths.js';
 import { hashContext } from '../context/index.js';
 import type { ContextHash } from '../context/types.js';
 import { analyzeDockerfile } from '../dockerfile/index.js';
@@ -19,7 +18,7 @@ import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
-import { ImageNotFoundError } from '../registry/index.js';
+import { ImageNotFoundError, sha256Digest } from '../registry/index.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
 import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
 
@@ -80,7 +79,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
       const context: ContextHash = options.skipContexts
         ? { digest: '', files: {} }
         : await hashContext(platform.contextDir, platform.dockerfilePath);
-      sources.set(platform.id, { analysis, dockerfileDigest: sha256(bytes), context });
+      sources.set(platform.id, { analysis, dockerfileDigest: sha256Digest(bytes), context });
     }),
   );
   const graph = buildGraph(manifest, analyses);
@@ -168,12 +167,3 @@ function notFoundError(graph: BuildGraph, ref: string): Error {
   return new ImageNotFoundError(ref);
 }
 
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/** Paths in messages are relative to the working directory when that is shorter. */
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
-}
