@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
-import { buildRepository } from '../../shell/build.js';
+import { buildRepository } from '../../shell/execute.js';
 import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { errorExitCode, warn } from '../output.js';
 

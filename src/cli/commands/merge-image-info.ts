@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { acquireLock } from '../../build/index.js';
+import { acquireLock } from '../../execute/index.js';
 import { InputError } from '../../errors.js';
 import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, writeImageInfo, type ImageInfo } from '../../imageinfo/index.js';
 import { loadManifest } from '../../manifest/index.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { acquireLock, describeIndex, ImageInfoStore, putIndex, type IndexPlatform } from '../../build/index.js';
+import { acquireLock, describeIndex, ImageInfoStore, putIndex, type IndexPlatform } from '../../execute/index.js';
 import { ExitCode, InputError } from '../../errors.js';
 import { findPlatformRecord, readImageInfo } from '../../imageinfo/index.js';
 import { loadManifest, qualifiedTag, type Manifest, type ManifestImage } from '../../manifest/index.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runDag, type DagNode, type NodeResult } from '../../src/build/scheduler.js';
+import { runDag, type DagNode, type NodeResult } from '../../src/execute/scheduler.js';
 
 /** A `run` whose calls the test completes by hand, recording what started when. */
 function controlledRun(): {

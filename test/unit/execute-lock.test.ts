@@ -4,7 +4,7 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { LockedError, acquireLock, lockFileFor } from '../../src/build/lock.js';
+import { LockedError, acquireLock, lockFileFor } from '../../src/execute/lock.js';
 
 /** The pid of a process that has already exited. */
 function deadPid(): number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
-import { selectPaths } from '../../src/shell/build.js';
+import { selectPaths } from '../../src/shell/execute.js';
 import { fromOnly, REGISTRY, simpleManifest, World } from '../helpers/plan-fixtures.js';
 
 // base ← app (FROM), plus an unrelated tool.

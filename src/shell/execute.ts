@@ -4,8 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { minimatch } from 'minimatch';
-import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock } from '../build/index.js';
-import type { Engine } from '../build/engine.js';
+import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock } from '../execute/index.js';
+import type { Engine } from '../execute/engine.js';
 import { InputError } from '../errors.js';
 import type { BuildGraph } from '../graph/types.js';
 import type { Manifest } from '../manifest/types.js';

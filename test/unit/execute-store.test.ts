@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ImageInfoStore } from '../../src/build/store.js';
-import type { PlatformOutcome } from '../../src/build/types.js';
+import { ImageInfoStore } from '../../src/execute/store.js';
+import type { PlatformOutcome } from '../../src/execute/types.js';
 import type { PlatformPlan } from '../../src/plan/types.js';
 import { fromOnly, simpleManifest, World } from '../helpers/plan-fixtures.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
-import { pinReads, withDigest } from '../../src/build/inputs.js';
-import { pinDockerfile, type DockerfilePin } from '../../src/build/pin.js';
+import { pinReads, withDigest } from '../../src/execute/inputs.js';
+import { pinDockerfile, type DockerfilePin } from '../../src/execute/pin.js';
 import type { ClassifiedRead } from '../../src/graph/types.js';
 import type { FromImageRecord } from '../../src/imageinfo/types.js';
 

@@ -10,7 +10,7 @@ import {
   detectDockerCli,
   type Probe,
   type ProbeResult,
-} from '../../src/build/engine.js';
+} from '../../src/execute/engine.js';
 
 interface FakeCli {
   /** Client version it prints. */
