@@ -8,17 +8,17 @@
  * but git cannot carry them, so counting them would make keys depend on a checkout's history.
  * Sockets, fifos and devices are skipped: they have no content to hash.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { sha256Digest, sha256Stream } from '../digest.js';
 import { InputError } from '../errors.js';
 import { loadIgnoreRules, type IgnoreRules } from './ignore.js';
 import { displayPath, errorCode, toPosix } from './paths.js';
-import { Limit } from './limit.js';
+import { Semaphore } from '../limit.js';
 import type { ContextHash } from './types.js';
 
 /** Large files streamed at once, across every context hashed in this process. */
-const ioLimit = new Limit(16);
+const ioLimit = new Semaphore(16);
 /** Files up to this size are read whole, synchronously; larger ones are streamed through the hash. */
 const WHOLE_READ_MAX = 256 * 1024;
 
@@ -49,7 +49,7 @@ export async function hashContext(contextDir: string, dockerfilePath: string): P
   });
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const result: ContextHash = {
-    digest: `sha256:${createHash('sha256').update(JSON.stringify(entries)).digest('hex')}`,
+    digest: sha256Digest(JSON.stringify(entries)),
     files: Object.fromEntries(entries),
   };
   if (ignore) result.ignoreFile = toPosix(path.relative(root, ignore.file));
@@ -118,15 +118,15 @@ function readEntry(abs: string, stats: BigIntStats): Promise<string> | string | 
   if (stats.isSymbolicLink()) return `link:${readlinkSync(abs)}`;
   if (!stats.isFile()) return undefined;
   const suffix = (stats.mode & 0o111n) !== 0n ? '+x' : '';
-  if (stats.size <= WHOLE_READ_MAX) return `sha256:${createHash('sha256').update(readFileSync(abs)).digest('hex')}${suffix}`;
+  if (stats.size <= WHOLE_READ_MAX) return `${sha256Digest(readFileSync(abs))}${suffix}`;
   return streamDigest(abs).then((digest) => `${digest}${suffix}`);
 }
 
 function streamDigest(abs: string): Promise<string> {
   return ioLimit.run(async () => {
-    const hash = createHash('sha256');
+    const hash = sha256Stream();
     for await (const chunk of createReadStream(abs)) hash.update(chunk as Buffer);
-    return `sha256:${hash.digest('hex')}`;
+    return hash.digest();
   });
 }
 

@@ -3,14 +3,12 @@
  * BuildKit's Dockerfile frontend does (moby/buildkit frontend/dockerfile/dockerfile2llb). Pure.
  */
 import { InputError } from '../errors.js';
-import { parseReference } from '../registry/reference.js';
+import { DEFAULT_PLATFORM, formatPlatform } from '../platform.js';
+import { parseReference } from '../reference.js';
 import { isKnownKeyword, parseDockerfile, type RawDirective, type RawInstruction } from './parse.js';
 import type { AnalyzeOptions, DockerfileAnalysis, ImageRead, ReadInstruction, Stage, StageBase } from './types.js';
 import { expandWord, refersToVariable, splitCsvFields, unquoteFlagValue, WordError, type Expansion } from './words.js';
 
-type PlatformSpec = NonNullable<AnalyzeOptions['platform']>;
-
-const DEFAULT_BUILD_PLATFORM: PlatformSpec = { os: 'linux', architecture: 'amd64' };
 const SCRATCH = 'scratch';
 /** BuildKit's rule for `AS name`, applied after lower-casing. */
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
@@ -331,7 +329,7 @@ function globalScope(globals: RawInstruction[], ctx: Ctx, targetStage: string): 
 
 /** BuildKit's automatic platform args, visible to FROM lines without being declared. */
 function automaticArgs(options: AnalyzeOptions, targetStage: string): Map<string, string> {
-  const build = options.buildPlatform ?? DEFAULT_BUILD_PLATFORM;
+  const build = options.buildPlatform ?? DEFAULT_PLATFORM;
   const target = options.platform ?? build;
   return new Map([
     ['BUILDPLATFORM', formatPlatform(build)],
@@ -346,10 +344,6 @@ function automaticArgs(options: AnalyzeOptions, targetStage: string): Map<string
     ['TARGETVARIANT', target.variant ?? ''],
     ['TARGETSTAGE', targetStage],
   ]);
-}
-
-function formatPlatform(p: PlatformSpec): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
 /** Why the variables a word uses may have left it empty or invalid. */

@@ -1,4 +1,5 @@
 /** What one Dockerfile reads, as found by `analyzeDockerfile`. */
+import type { TargetPlatform } from '../platform.js';
 
 /** The instruction through which an image is read. */
 export type ReadInstruction =
@@ -65,7 +66,7 @@ export interface AnalyzeOptions {
   /** The platform's build args; they override global ARG defaults. */
   buildArgs: Record<string, string>;
   /** Target platform, for BuildKit's automatic args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT, BUILDPLATFORM...). */
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: TargetPlatform;
   /** The builder's own platform, for BUILDPLATFORM/BUILDOS/BUILDARCH; default linux/amd64. */
-  buildPlatform?: { os: string; architecture: string; variant?: string };
+  buildPlatform?: TargetPlatform;
 }

@@ -8,15 +8,17 @@ import { closeSync, createWriteStream, fstatSync, openSync, readSync, type Write
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayPath } from '../paths.js';
+import { digestHex, digestOfReference } from '../digest.js';
 import { availableParallelism } from 'node:os';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { BuildGraph } from '../graph/types.js';
 import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
 import type { ManifestRecord } from '../imageinfo/types.js';
-import { platformString, qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
+import { qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
 import { isIndexMediaType } from '../registry/media-types.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { formatPlatform } from '../platform.js';
+import { formatReference, parseReference, pinnedReference } from '../reference.js';
 import type { Engine } from './engine.js';
 import { baseImage, pinReads, type BaseImage, type UpstreamImage } from './inputs.js';
 import { pinDockerfile, type DockerfilePin } from './pin.js';
@@ -222,7 +224,7 @@ class PlanExecutor {
     const base = baseImage(analysis, reads, pinned.used);
     const created = this.#now().toISOString();
     const tags = this.#buildTags(plan);
-    log.write(`imagewright: building ${plan.id} (${platformString(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
+    log.write(`imagewright: building ${plan.id} (${formatPlatform(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
     for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
     const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text);
     let imageId: string;
@@ -231,7 +233,7 @@ class PlanExecutor {
         contextDir: platform.contextDir,
         dockerfile: dockerfile.path,
         tags,
-        platform: platformString(platform),
+        platform: formatPlatform(platform),
         buildArgs,
         labels: this.#labels(plan, pinned.fromImages, created, base),
         cacheFrom: !this.options.noCache && plan.previous?.digest ? [plan.previous.digest] : [],
@@ -268,7 +270,7 @@ class PlanExecutor {
   #buildTags(plan: PlatformPlan): string[] {
     if (plan.tags.length > 0) return plan.tags.map((t) => this.#qualified(plan, t));
     if (!this.options.push) return plan.platform.sharedTags.map((t) => this.#qualified(plan, t));
-    return [this.#qualified(plan, `imagewright-${plan.buildKey.replace(/^sha256:/, '').slice(0, 16)}`)];
+    return [this.#qualified(plan, `imagewright-${digestHex(plan.buildKey).slice(0, 16)}`)];
   }
 
   /** Push every tag, then record the digest the registry holds under them. */
@@ -290,7 +292,7 @@ class PlanExecutor {
     if (isIndexMediaType(manifest.mediaType)) {
       throw new Error(`${first} was pushed as an index (${manifest.mediaType}), not as one platform's image; turn off build attestations`);
     }
-    outcome.digest = `${repoRef(first)}@${manifest.digest}`;
+    outcome.digest = pinnedReference(repoRef(first), manifest.digest);
     outcome.layers = manifestLayers(manifest.body);
     log.write(`imagewright: pushed ${outcome.digest}\n`);
   }
@@ -313,7 +315,7 @@ class PlanExecutor {
   #upstreamImage(id: string): UpstreamImage | undefined {
     const outcome = this.#outcomes.get(id);
     if (!outcome) return undefined;
-    const digest = outcome.digest ? outcome.digest.slice(outcome.digest.lastIndexOf('@') + 1) : '';
+    const digest = digestOfReference(outcome.digest);
     return { digest, localRefs: this.#localRefs.get(id) ?? [] };
   }
 
@@ -364,7 +366,7 @@ class PlanExecutor {
     const which = { repo: plan.platform.repo, imageIndex: plan.platform.imageIndex };
     try {
       const index = await describeIndex(registry, platforms);
-      const digest = `${repoRef(tags[0] as string)}@${index.digest}`;
+      const digest = pinnedReference(repoRef(tags[0] as string), index.digest);
       const outcome: IndexOutcome = { ...which, sharedTags: image.sharedTags, digest };
       const previous = this.options.previousIndex?.(which);
       if (previous?.digest === digest && sameSet(previous.sharedTags, image.sharedTags)) {

@@ -5,7 +5,7 @@
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { ClassifiedRead } from '../graph/types.js';
 import type { FromImageRecord } from '../imageinfo/types.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { formatReference, parseReference, pinnedReference } from '../reference.js';
 import type { DockerfilePin } from './pin.js';
 
 /** What the run knows about an upstream platform's image. */
@@ -122,5 +122,5 @@ export function baseImage(analysis: DockerfileAnalysis, reads: readonly Classifi
   const parsed = parseReference(used[at] ?? '');
   if (!parsed?.digest) return undefined;
   const repository = `${parsed.registry}/${parsed.repository}`;
-  return { record: `${repository}@${parsed.digest}`, name: parsed.tag ? `${repository}:${parsed.tag}` : repository, digest: parsed.digest };
+  return { record: pinnedReference(repository, parsed.digest), name: parsed.tag ? `${repository}:${parsed.tag}` : repository, digest: parsed.digest };
 }

@@ -3,6 +3,7 @@
  * summary. On a terminal the platforms still running stay listed below the finished lines,
  * redrawn in place; elsewhere (CI logs) every line is plain and printed once.
  */
+import { digestOfReference } from '../digest.js';
 import type { PlatformPlan } from '../plan/types.js';
 import type { SkipReason } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome, PlatformSkip } from './types.js';
@@ -139,7 +140,7 @@ class LiveProgress extends PlainProgress {
 }
 
 function finishedLine(plan: PlatformPlan, outcome: PlatformOutcome): string {
-  const digest = outcome.digest ? outcome.digest.slice(outcome.digest.lastIndexOf('@') + 1) : outcome.imageId ? `image ${outcome.imageId} (not pushed)` : '';
+  const digest = outcome.digest ? digestOfReference(outcome.digest) : outcome.imageId ? `image ${outcome.imageId} (not pushed)` : '';
   const notes = outcome.notes.length ? ` (${outcome.notes.join('; ')})` : '';
   const took = outcome.action === 'built' ? ` in ${formatDuration(outcome.durationMs)}` : '';
   return `${outcome.action.padEnd(7)} ${plan.id}${took}${digest ? ` → ${digest}` : ''}${notes}`;
@@ -158,7 +159,7 @@ function failureLines(failure: PlatformFailure, tailLines: number): string {
 function indexLine(outcome: IndexOutcome): string {
   const tags = outcome.sharedTags.join(', ');
   if (outcome.problem) return `index   ${outcome.repo} [${tags}] not published: ${outcome.problem}`;
-  const digest = outcome.digest.slice(outcome.digest.lastIndexOf('@') + 1);
+  const digest = digestOfReference(outcome.digest);
   return `index   ${outcome.repo} [${tags}] ${outcome.unchanged ? 'unchanged' : 'published'} → ${digest}`;
 }
 

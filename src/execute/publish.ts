@@ -2,9 +2,9 @@
  * Registry-side publishing that needs no engine: new tags for an image that is reused as it is, and
  * the multi-arch index behind an image's shared tags.
  */
-import { createHash } from 'node:crypto';
+import { digestOfReference, sha256Digest } from '../digest.js';
 import { MediaType, isIndexMediaType } from '../registry/media-types.js';
-import { parseReference, repositoryOf } from '../registry/reference.js';
+import { parseReference, repositoryOf } from '../reference.js';
 
 /** The registry operations publishing needs (the registry module's client provides them). */
 export interface ManifestClient {
@@ -37,7 +37,7 @@ export interface PublishedManifest {
  * tag does not name it already. Returns the targets that were written.
  */
 export async function retag(client: ManifestClient, source: string, targets: readonly string[]): Promise<string[]> {
-  const sourceDigest = source.slice(source.lastIndexOf('@') + 1);
+  const sourceDigest = digestOfReference(source);
   const heads = await Promise.all(targets.map((target) => client.headManifest(target)));
   const pending = targets.filter((_, i) => heads[i]?.digest !== sourceDigest);
   if (pending.length === 0) return [];
@@ -116,7 +116,7 @@ export function composeIndex(manifests: ReadonlyArray<PublishedManifest & { plat
     })),
   };
   const body = Buffer.from(JSON.stringify(document, null, 2));
-  return { body, mediaType, digest: `sha256:${createHash('sha256').update(body).digest('hex')}` };
+  return { body, mediaType, digest: sha256Digest(body) };
 }
 
 /** The index of `platforms` as it would be published (reads each platform's manifest for its size and media type). */

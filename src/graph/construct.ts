@@ -5,9 +5,9 @@
 import { displayPath } from '../paths.js';
 import type { DockerfileAnalysis, ImageRead, ReadInstruction } from '../dockerfile/types.js';
 import { InputError } from '../errors.js';
-import { platformString, qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
-import { normalizePlatform, parsePlatform } from '../registry/platform.js';
-import { formatReference, normalizeReference, parseReference } from '../registry/reference.js';
+import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
+import { formatPlatform, parsePlatform, samePlatform } from '../platform.js';
+import { formatReference, normalizeReference, parseReference } from '../reference.js';
 import type { BuildGraph, ClassifiedRead, EdgeVia, GraphEdge } from './types.js';
 
 const VIA: Record<ReadInstruction, EdgeVia> = {
@@ -101,7 +101,7 @@ function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagInde
   const parsed = parseReference(read.ref);
   if (!parsed) throw new InputError(file, `line ${read.line}`, `"${read.ref}" is not a valid image reference`);
   const ref = formatReference(parsed);
-  const target = read.platform ? read.platform.trim().toLowerCase() : platformString(platform);
+  const target = read.platform ? read.platform.trim().toLowerCase() : formatPlatform(platform);
   const classified: ClassifiedRead = { read, ref, platform: target };
   // A digest pins bytes that exist already; nothing the manifest builds can produce them.
   if (parsed.digest) return classified;
@@ -114,7 +114,7 @@ function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagInde
     throw new InputError(
       file,
       `line ${read.line}`,
-      `${read.ref} names the multi-arch image ${ref}, which has no ${target} platform (it has ${image.map(platformString).join(', ')})`,
+      `${read.ref} names the multi-arch image ${ref}, which has no ${target} platform (it has ${image.map(formatPlatform).join(', ')})`,
     );
   }
   return { ...classified, internal: match.id };
@@ -124,11 +124,7 @@ function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagInde
 function pickSharedPlatform(image: ManifestPlatform[], target: string, osVersion: string | undefined): ManifestPlatform | undefined {
   const wanted = parsePlatform(target);
   if (!wanted) return undefined;
-  const want = normalizePlatform(wanted);
-  const candidates = image.filter((p) => {
-    const have = normalizePlatform(p);
-    return have.os === want.os && have.architecture === want.architecture && have.variant === want.variant;
-  });
+  const candidates = image.filter((p) => samePlatform(p, wanted));
   return candidates.find((p) => osVersion !== undefined && p.osVersion === osVersion) ?? candidates[0];
 }
 

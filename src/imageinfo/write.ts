@@ -4,35 +4,19 @@
  * ImageBuilder leaves out when empty (simpleTags, layers, syndicatedDigests) are left out too, as
  * are `isUnchanged: false` and an index digest not known yet. Two-space indent, trailing newline.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
 import type { ImageInfo } from './types.js';
 
 type JsonObject = Record<string, unknown>;
 
 /** Writes `info` to `file` so that readers see the old content or the new, never a part. */
 export async function writeImageInfo(file: string, info: ImageInfo): Promise<void> {
-  const text = serializeImageInfo(info);
-  const dir = path.dirname(path.resolve(file));
-  await mkdir(dir, { recursive: true });
-  // Same folder as the target, so the rename stays within one file system and is atomic.
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: FileHandle | undefined;
   try {
-    handle = await open(temp, 'wx');
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temp, file);
+    await writeFileAtomic(file, serializeImageInfo(info));
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await rm(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${file}: cannot write image info (${code ?? String(error)})`, { cause: error });
   }
-  await syncFolder(dir);
 }
 
 /** The file content `writeImageInfo` writes. */
@@ -109,18 +93,4 @@ function nonEmpty(value: unknown): unknown[] | undefined {
 
 function sortedKeys(o: JsonObject): JsonObject {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-/** Makes the rename itself durable; some file systems refuse to sync a folder, which is not worth failing for. */
-async function syncFolder(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort only.
-  }
 }

@@ -4,7 +4,8 @@
  */
 import type { RawImageJson, RawPlatformJson } from './raw.js';
 import { at, describeSite, siteError, type Site } from './source.js';
-import { platformString, type ManifestImage, type ManifestPlatform } from './types.js';
+import { formatPlatform } from '../platform.js';
+import type { ManifestImage, ManifestPlatform } from './types.js';
 import type { Variables } from './variables.js';
 
 /** Docker's tag grammar (distribution/reference). */
@@ -114,7 +115,7 @@ export function assignIds(drafts: readonly PlatformDraft[]): void {
         'the platform has no tags and its image no sharedTags, so it could never be pushed or referenced',
       );
     }
-    const id = own !== undefined ? `${platform.repo}:${own}` : `${platform.repo}:${shared}@${platformString(platform)}`;
+    const id = own !== undefined ? `${platform.repo}:${own}` : `${platform.repo}:${shared}@${formatPlatform(platform)}`;
     const earlier = seen.get(id);
     if (earlier) {
       throw siteError(

@@ -76,11 +76,6 @@ export interface SourceLocation {
   line?: number;
 }
 
-/** `docker build --platform` form: `linux/amd64`, `linux/arm/v7`. */
-export function platformString(p: Pick<ManifestPlatform, 'os' | 'architecture' | 'variant'>): string {
-  return [p.os, p.architecture, p.variant].filter((s): s is string => !!s).join('/');
-}
-
 /** Fully qualified reference of one of the manifest's tags: `<registry>/<repo>:<tag>` (no registry prefix when registry is ''). */
 export function qualifiedTag(manifest: Pick<Manifest, 'registry'>, repo: string, tag: string): string {
   return `${manifest.registry ? `${manifest.registry}/` : ''}${repo}:${tag}`;

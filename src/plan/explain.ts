@@ -1,4 +1,5 @@
 /** Why a platform's build key differs from the recorded one, from the recorded inputs and reads. */
+import { shortDigest } from '../digest.js';
 import type { FromImageRecord, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { KeyedPlatform } from './keys.js';
 import type { PlatformPlan, Reason } from './types.js';
@@ -17,7 +18,7 @@ export function explainKeyChange(
   if (reasons.length === 0) {
     reasons.push({
       kind: 'build-key-changed',
-      detail: `build key changed (${short(record.buildKey)} → ${short(current.key)}); the record does not say which input did`,
+      detail: `build key changed (${shortDigest(record.buildKey)} → ${shortDigest(current.key)}); the record does not say which input did`,
       old: record.buildKey,
       new: current.key,
     });
@@ -31,7 +32,7 @@ function inputChanges(current: KeyedPlatform, old: InputsRecord): Reason[] {
   if (old.dockerfile !== now.dockerfile) {
     reasons.push({
       kind: 'dockerfile-changed',
-      detail: `${current.platform.dockerfile} changed (${short(old.dockerfile)} → ${short(now.dockerfile)})`,
+      detail: `${current.platform.dockerfile} changed (${shortDigest(old.dockerfile)} → ${shortDigest(now.dockerfile)})`,
     });
   }
   if (old.context !== now.context) reasons.push(contextChange(old.contextFiles ?? {}, now.contextFiles));
@@ -75,8 +76,8 @@ function readChanges(
       reasons.push({
         kind: 'from-image-changed',
         detail: old
-          ? `${where} changed (${short(old.digest)} → ${short(now.digest)})`
-          : `${where} newly read${read.internal !== undefined ? ` (built here as ${read.internal})` : ` (${short(now.digest)})`}`,
+          ? `${where} changed (${shortDigest(old.digest)} → ${shortDigest(now.digest)})`
+          : `${where} newly read${read.internal !== undefined ? ` (built here as ${read.internal})` : ` (${shortDigest(now.digest)})`}`,
         stage: now.stage,
         instruction: now.instruction,
         ref: now.ref,
@@ -148,12 +149,4 @@ export function describeInstruction(read: Pick<FromImageRecord, 'instruction'>):
 
 function listSome(items: string[], max = 3): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-}
-
-/** `sha256:` and the first 12 hex digits; `<repo>@sha256:…` loses its repo. '' reads as `none`. */
-export function short(digest: string): string {
-  if (!digest) return 'none';
-  const bare = digest.slice(digest.lastIndexOf('@') + 1);
-  const colon = bare.indexOf(':');
-  return colon >= 0 ? bare.slice(0, colon + 13) : bare.slice(0, 12);
 }

@@ -2,7 +2,8 @@
  * The plan as a GitHub Actions step summary (Markdown) and step outputs. A scheduled stale check
  * reads it to learn what is stale and why, above all which upstream image moved to which digest.
  */
-import { describeInstruction, short } from './explain.js';
+import { shortDigest } from '../digest.js';
+import { describeInstruction } from './explain.js';
 import type { Plan, PlatformPlan, Reason } from './types.js';
 
 type ImageMove = Extract<Reason, { kind: 'from-image-changed' }>;
@@ -80,7 +81,7 @@ function reasonText(r: Reason): string {
 
 /** `ref`: `sha256:0123456789ab` → `sha256:ba9876543210` */
 function imageMove(r: ImageMove): string {
-  return `${code(r.ref)}: ${code(short(r.oldDigest))} → ${code(short(r.newDigest))}`;
+  return `${code(r.ref)}: ${code(shortDigest(r.oldDigest))} → ${code(shortDigest(r.newDigest))}`;
 }
 
 /** Inline code inside a table cell: a `|` would end the cell even there. */

@@ -2,7 +2,7 @@
  * Build keys: a content address over everything a build reads. Internal upstreams enter by their own
  * build keys, so the keys of a whole chain are known before anything in it builds.
  */
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../digest.js';
 import type { ReadInstruction } from '../dockerfile/types.js';
 
 /** Bump when what enters the key or how it is serialized changes: every key changes with it. */
@@ -38,7 +38,7 @@ export function buildKey(material: BuildKeyMaterial): string {
     platform: material.platform,
     reads: material.reads.map((r) => ({ stage: r.stage, instruction: r.instruction, ref: r.ref, digest: r.digest })),
   });
-  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+  return sha256Digest(canonical);
 }
 
 /** JSON with object keys sorted at every level, so equal content serializes to equal bytes. */

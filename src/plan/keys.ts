@@ -2,7 +2,8 @@
 import type { BuildGraph, ClassifiedRead } from '../graph/types.js';
 import { findPlatformRecord } from '../imageinfo/index.js';
 import type { InputsRecord, PlatformRecord } from '../imageinfo/types.js';
-import { platformString, type ManifestPlatform } from '../manifest/types.js';
+import type { ManifestPlatform } from '../manifest/types.js';
+import { formatPlatform } from '../platform.js';
 import type { ResolvedImage } from '../registry/types.js';
 import { buildKey, resolutionKey, type KeyRead } from './key.js';
 import type { PlanInput } from './types.js';
@@ -36,7 +37,7 @@ export function computeKeys(input: KeyInput): Map<string, KeyedPlatform> {
       context: sources.context.digest,
       contextFiles: sources.context.files,
       buildArgs: platform.buildArgs,
-      platform: platformString(platform),
+      platform: formatPlatform(platform),
     };
     const key = buildKey({ ...inputs, reads: keyReads });
     keyed.set(platform.id, { platform, key, reads, keyReads, inputs, record: findPlatformRecord(input.previous, platform.repo, platform) });

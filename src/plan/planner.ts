@@ -7,6 +7,7 @@
  * the upstream's key and not its digest, are unchanged, and the images they were built from are
  * equivalent by construction.
  */
+import { digestOfReference } from '../digest.js';
 import type { FromImageRecord, PlatformRecord } from '../imageinfo/types.js';
 import { explainKeyChange } from './explain.js';
 import { computeKeys, resolvedImage, type KeyedPlatform } from './keys.js';
@@ -94,12 +95,7 @@ export function toFromImages(
     const base = { stage: read.read.stage, instruction: read.read.instruction, ref: read.ref };
     if (read.internal === undefined) return { ...base, digest: resolvedImage(input.resolved, read).digest, internal: false };
     const upstream = planned.get(read.internal);
-    const digest = upstream?.decision === 'reuse' ? bareDigest(upstream.previous?.digest ?? '') : '';
+    const digest = upstream?.decision === 'reuse' ? digestOfReference(upstream.previous?.digest ?? '') : '';
     return { ...base, digest, internal: true, buildKey: keyed.keyReads[i]?.digest ?? '' };
   });
-}
-
-/** `sha256:…` out of `<registry>/<repo>@sha256:…`. */
-function bareDigest(reference: string): string {
-  return reference.slice(reference.lastIndexOf('@') + 1);
 }

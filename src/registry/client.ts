@@ -2,16 +2,15 @@
  * A registry client speaking the distribution (OCI) HTTP API: resolve tags to per-platform digests,
  * read manifests and blobs, and the few write primitives publishing needs.
  */
-import { createHash } from 'node:crypto';
-import { InputError, RegistryAuthError, RegistryError } from '../errors.js';
+import { isSha256, sha256Digest } from '../digest.js';
+import { ImageNotFoundError, InputError, RegistryAuthError, RegistryError } from '../errors.js';
 import { Authenticator, pullScope, pushScope } from './auth.js';
 import { configKeyHost, defaultDockerConfigPath } from './credentials.js';
-import { ImageNotFoundError } from './errors.js';
 import { MANIFEST_ACCEPT, MediaType, isIndexMediaType } from './media-types.js';
-import { formatPlatform, normalizePlatform, offeredPlatforms, pickPlatformEntry, type IndexEntry } from './platform.js';
-import { formatReference, isLoopbackRegistry, parseReference } from './reference.js';
+import { formatPlatform, normalizePlatform, offeredPlatforms, pickPlatformEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
+import { formatReference, isLoopbackRegistry, parseReference, type ImageReference } from '../reference.js';
 import { Transport, type HttpMethod, type HttpResponse } from './transport.js';
-import type { ImageReference, RegistryReader, ResolvedImage, TargetPlatform } from './types.js';
+import type { RegistryReader, ResolvedImage } from './types.js';
 
 export interface RegistryClientOptions {
   /** Docker CLI config file with `auths`; default `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
@@ -277,7 +276,7 @@ class HttpRegistryClient implements RegistryClient {
     if (response.status !== 200) throw unexpectedAnswer(`GET ${display}`, response);
     const computed = sha256Digest(response.body);
     const claimed = DIGEST_SYNTAX.test(reference) ? reference : response.headers.get('docker-content-digest');
-    if (claimed?.startsWith('sha256:') && claimed !== computed) {
+    if (claimed && isSha256(claimed) && claimed !== computed) {
       throw new RegistryError(`${display}: the manifest's content does not match its digest ${claimed}`);
     }
     const mediaType = contentType(response) ?? mediaTypeFromBody(response.body);
@@ -347,12 +346,8 @@ function hostWithoutPort(registry: string): string {
   return registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : (registry.split(':')[0] ?? registry);
 }
 
-export function sha256Digest(data: Buffer): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
 function verifyDigest(where: string, digest: string, body: Buffer): void {
-  if (digest.startsWith('sha256:') && sha256Digest(body) !== digest) {
+  if (isSha256(digest) && sha256Digest(body) !== digest) {
     throw new RegistryError(`${where}: the content does not match its digest`);
   }
 }

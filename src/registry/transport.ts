@@ -3,6 +3,7 @@
  * and retries of idempotent requests on connection failures and 5xx/429 answers.
  */
 import { RegistryError } from '../errors.js';
+import { Semaphore } from '../limit.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -32,40 +33,6 @@ export interface TransportOptions {
   backoffMs?: number;
   /** Limit for one attempt, body included. */
   timeoutMs?: number;
-}
-
-/** A counting semaphore: at most `limit` holders at once, others wait in arrival order. */
-export class Semaphore {
-  #available: number;
-  readonly #waiters: Array<() => void> = [];
-
-  constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
-    this.#available = limit;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    await this.#acquire();
-    try {
-      return await task();
-    } finally {
-      this.#release();
-    }
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#available > 0) {
-      this.#available--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#available++;
-  }
 }
 
 /** Socket-level failures worth another try: the server or a proxy dropped or stalled the connection. */

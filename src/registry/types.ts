@@ -1,22 +1,5 @@
 /** The registry's read side as the rest of imagewright sees it. */
-
-/** A parsed, normalized image reference (Docker's rules: `busybox` is `docker.io/library/busybox:latest`). */
-export interface ImageReference {
-  /** Registry host[:port], e.g. `docker.io`, `127.0.0.1:5000`, `mcr.microsoft.com`. */
-  registry: string;
-  /** Repository path within the registry, e.g. `library/busybox`, `dotnet/runtime`. */
-  repository: string;
-  /** Tag, when given (defaults to `latest` only when neither tag nor digest was given). */
-  tag?: string;
-  /** `sha256:...`, when the reference pins one. */
-  digest?: string;
-}
-
-export interface TargetPlatform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+import type { TargetPlatform } from '../platform.js';
 
 export interface ResolvedImage {
   /** The normalized reference that was resolved, e.g. `127.0.0.1:5000/base/busybox:1`. */

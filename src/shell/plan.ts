@@ -9,7 +9,8 @@ import { hashContext } from '../context/index.js';
 import type { ContextHash } from '../context/types.js';
 import { analyzeDockerfile } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
-import { InputError } from '../errors.js';
+import { sha256Digest } from '../digest.js';
+import { ImageNotFoundError, InputError } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
 import { readImageInfo } from '../imageinfo/index.js';
@@ -18,7 +19,7 @@ import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
-import { ImageNotFoundError, sha256Digest } from '../registry/index.js';
+import { DEFAULT_PLATFORM, parsePlatform } from '../platform.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
 import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
 
@@ -139,8 +140,7 @@ async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Pro
   const resolved = new Map<string, ResolvedImage>();
   await Promise.all(
     externalResolutions(graph).map(async ({ ref, platform }) => {
-      const [os = 'linux', architecture = 'amd64', variant] = platform.split('/');
-      const image = await registry.resolve(ref, { os, architecture, variant }).catch((err: unknown) => {
+      const image = await registry.resolve(ref, parsePlatform(platform) ?? DEFAULT_PLATFORM).catch((err: unknown) => {
         // A reference to nothing is a mistake in a Dockerfile (a typo, a tag not pushed yet), not a registry failure.
         throw err instanceof ImageNotFoundError ? notFoundError(graph, ref) : err;
       });

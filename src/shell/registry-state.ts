@@ -3,13 +3,14 @@
  * images it read and its inputs as labels, so a repository can plan without a state file. One
  * manifest fetch (two when the tag names an index) and one config fetch per platform.
  */
-import { InputError } from '../errors.js';
+import { ImageNotFoundError, InputError } from '../errors.js';
 import { platformRecordIdentity, upsertPlatformRecord } from '../imageinfo/index.js';
 import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
 import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
-import { ImageNotFoundError, isIndexMediaType, pickPlatformEntry, type RegistryClient } from '../registry/index.js';
-import { parseReference, repositoryOf } from '../registry/reference.js';
+import { pickPlatformEntry } from '../platform.js';
+import { parseReference, pinnedReference, repositoryOf } from '../reference.js';
+import { isIndexMediaType, type RegistryClient } from '../registry/index.js';
 
 
 export type LabelReader = Pick<RegistryClient, 'getManifest' | 'getBlob'>;
@@ -41,7 +42,7 @@ async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, 
       const entries = (JSON.parse(answer.body.toString('utf8')) as { manifests?: [] }).manifests ?? [];
       const entry = pickPlatformEntry(entries, platform);
       if (!entry) return undefined;
-      answer = await registry.getManifest(`${repo}@${entry.digest}`);
+      answer = await registry.getManifest(pinnedReference(repo, entry.digest));
     }
   } catch (err) {
     if (err instanceof ImageNotFoundError) return undefined;
@@ -59,7 +60,7 @@ async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, 
     ...platformRecordIdentity(platform),
     // Tags added to an image after its build carry no label; a record read back lists the platform's tags.
     simpleTags: [...platform.tags].sort(),
-    digest: `${repo}@${answer.digest}`,
+    digest: pinnedReference(repo, answer.digest),
   };
   if (config.created) record.created = config.created;
   if (body.layers) record.layers = body.layers.map((l) => ({ digest: l.digest, size: l.size }));

@@ -4,7 +4,7 @@
  * Independent of the client under test, so the tests compare against digests computed here.
  */
 import { createHash } from 'node:crypto';
-import type { TargetPlatform } from '../../src/registry/types.js';
+import type { TargetPlatform } from '../../src/platform.js';
 import type { TestRegistry } from './registry.js';
 
 export type ManifestFormat = 'docker' | 'oci';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { platformRecordIdentity, upsertPlatformRecord, writeImageInfo, type FromImageRecord, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
-import type { TargetPlatform } from '../../src/registry/types.js';
+import type { TargetPlatform } from '../../src/platform.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { MEDIA, pushImage, putManifest, type PushedImage } from '../helpers/registry-content.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';

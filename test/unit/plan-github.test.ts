@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planGithubOutputs, renderPlanGithub } from '../../src/plan/github.js';
-import { short } from '../../src/plan/explain.js';
+import { shortDigest as short } from '../../src/digest.js';
 import type { Plan } from '../../src/plan/types.js';
 import { analysis, fromOnly, makeManifest, planOf, REGISTRY, World } from '../helpers/plan-fixtures.js';
 

@@ -4,6 +4,7 @@ import { ExitCode, InputError } from '../../errors.js';
 import { findPlatformRecord, readImageInfo } from '../../imageinfo/index.js';
 import { loadManifest, qualifiedTag, type Manifest, type ManifestImage } from '../../manifest/index.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/index.js';
+import { pinnedReference } from '../../reference.js';
 import { manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { formatError, warn } from '../output.js';
 
@@ -71,7 +72,7 @@ async function publishOne(
   });
   const tags = image.sharedTags.map((t) => qualifiedTag(manifest, which.repo, t));
   const index = await describeIndex(registry, platforms);
-  const digest = `${manifest.registry ? `${manifest.registry}/` : ''}${which.repo}@${index.digest}`;
+  const digest = pinnedReference(`${manifest.registry ? `${manifest.registry}/` : ''}${which.repo}`, index.digest);
   const label = `index   ${which.repo} [${image.sharedTags.join(', ')}]`;
   const previous = store.indexRecord(which);
   if (previous?.digest === digest && sameSet(previous.sharedTags, image.sharedTags)) return `${label} unchanged → ${index.digest}`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Semaphore } from '../../src/registry/transport.js';
+import { Semaphore } from '../../src/limit.js';
 
 test('Semaphore keeps at most `limit` tasks running and runs them all', async () => {
   const semaphore = new Semaphore(3);

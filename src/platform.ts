@@ -1,8 +1,18 @@
 /**
- * Platform matching for image indexes, with containerd's normalizations (aarch64 is arm64, arm64's
- * default variant is v8, arm's is v7, ...). Pure; no I/O.
+ * Platforms as the OCI image spec and BuildKit name them (`os/architecture[/variant]`): formatting,
+ * parsing, containerd's normalizations (aarch64 is arm64, arm64's default variant is v8, arm's is
+ * v7, ...) and picking a platform's entry out of an image index. Pure; no I/O.
  */
-import type { TargetPlatform } from './types.js';
+
+/** A target platform; `variant` only where the architecture has one (`arm/v7`). */
+export interface TargetPlatform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** What a build gets when nothing says otherwise: BuildKit's default on an amd64 Linux host. */
+export const DEFAULT_PLATFORM: Readonly<TargetPlatform> = { os: 'linux', architecture: 'amd64' };
 
 /** One `manifests[]` entry of an OCI index or Docker manifest list. */
 export interface IndexEntry {
@@ -85,14 +95,18 @@ export function imageEntries(entries: readonly IndexEntry[]): IndexEntry[] {
   return entries.filter((entry) => !isAttestationEntry(entry) && entryPlatform(entry) !== undefined);
 }
 
+/** Whether two platforms are the same after normalization (os.version is not compared). */
+export function samePlatform(a: TargetPlatform, b: TargetPlatform): boolean {
+  const x = normalizePlatform(a);
+  const y = normalizePlatform(b);
+  return x.os === y.os && x.architecture === y.architecture && x.variant === y.variant;
+}
+
 /** The first image entry whose platform equals `target` after normalization. */
 export function pickPlatformEntry(entries: readonly IndexEntry[], target: TargetPlatform): IndexEntry | undefined {
-  const wanted = normalizePlatform(target);
   return imageEntries(entries).find((entry) => {
     const offered = entryPlatform(entry);
-    if (!offered) return false;
-    const candidate = normalizePlatform(offered);
-    return candidate.os === wanted.os && candidate.architecture === wanted.architecture && candidate.variant === wanted.variant;
+    return offered !== undefined && samePlatform(offered, target);
   });
 }
 

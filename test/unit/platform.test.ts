@@ -7,8 +7,9 @@ import {
   offeredPlatforms,
   parsePlatform,
   pickPlatformEntry,
+  samePlatform,
   type IndexEntry,
-} from '../../src/registry/platform.js';
+} from '../../src/platform.js';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const entry = (n: number, platform: IndexEntry['platform'], annotations?: Record<string, string>): IndexEntry => ({
@@ -96,5 +97,17 @@ describe('pickPlatformEntry', () => {
 
   test('lists the offered platforms without attestations', () => {
     assert.deepEqual(offeredPlatforms(index), ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v6', 'linux/arm/v7', 'windows/amd64']);
+  });
+});
+
+describe('one platform grammar', () => {
+  test('formatPlatform leaves out an empty variant and parsePlatform reads its output back', () => {
+    assert.equal(formatPlatform({ os: 'linux', architecture: 'amd64', variant: '' }), 'linux/amd64');
+    assert.deepEqual(parsePlatform(formatPlatform({ os: 'linux', architecture: 'arm', variant: 'v7' })), { os: 'linux', architecture: 'arm', variant: 'v7' });
+  });
+
+  test('samePlatform compares after normalization', () => {
+    assert.equal(samePlatform({ os: 'linux', architecture: 'aarch64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }), true);
+    assert.equal(samePlatform({ os: 'linux', architecture: 'arm', variant: 'v6' }, { os: 'linux', architecture: 'arm' }), false);
   });
 });

@@ -2,7 +2,18 @@
  * Docker image references, normalized the way the Docker CLI does it (distribution/reference's
  * ParseNormalizedNamed): `busybox` → `docker.io/library/busybox:latest`. Pure; no I/O.
  */
-import type { ImageReference } from './types.js';
+
+/** A parsed, normalized image reference (Docker's rules: `busybox` is `docker.io/library/busybox:latest`). */
+export interface ImageReference {
+  /** Registry host[:port], e.g. `docker.io`, `127.0.0.1:5000`, `mcr.microsoft.com`. */
+  registry: string;
+  /** Repository path within the registry, e.g. `library/busybox`, `dotnet/runtime`. */
+  repository: string;
+  /** Tag, when given (defaults to `latest` only when neither tag nor digest was given). */
+  tag?: string;
+  /** `sha256:...`, when the reference pins one. */
+  digest?: string;
+}
 
 const DEFAULT_REGISTRY = 'docker.io';
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/;
@@ -56,6 +67,11 @@ export function formatReference(ref: ImageReference): string {
 export function normalizeReference(input: string): string | undefined {
   const parsed = parseReference(input);
   return parsed ? formatReference(parsed) : undefined;
+}
+
+/** `repository@digest`: the image a digest names within a repository (`digestOfReference` cuts it back out). */
+export function pinnedReference(repository: string, digest: string): string {
+  return `${repository}@${digest}`;
 }
 
 /** `registry/repository` without tag or digest. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatReference, isLoopbackRegistry, normalizeReference, parseReference, repositoryOf } from '../../src/registry/reference.js';
+import { formatReference, isLoopbackRegistry, normalizeReference, parseReference, repositoryOf } from '../../src/reference.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
