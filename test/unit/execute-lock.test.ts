@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -30,7 +30,9 @@ describe('image-info lock', () => {
   it('writes pid, host and start time, and refuses a second run while held', async () => {
     const lock = await acquireLock(imageInfo, { now: () => new Date('2026-01-02T03:04:05Z') });
     assert.equal(lock.file, `${imageInfo}.lock`);
-    assert.deepEqual(JSON.parse(await readFile(lockFileFor(imageInfo), 'utf8')), {
+    const { nonce, ...written } = JSON.parse(await readFile(lockFileFor(imageInfo), 'utf8')) as Record<string, unknown>;
+    assert.match(String(nonce), /^[0-9a-f]{16}$/);
+    assert.deepEqual(written, {
       pid: process.pid,
       host: hostname(),
       started: '2026-01-02T03:04:05.000Z',
@@ -62,9 +64,33 @@ describe('image-info lock', () => {
     await assert.rejects(acquireLock(imageInfo), /some-other-host/);
   });
 
-  it('treats an unreadable lock as held', async () => {
+  it('takes over an empty or garbled lock, at once when it is old and after a short wait when it is new', async () => {
+    for (const garbage of ['', '{"pid": 4', 'not json at all']) {
+      await writeFile(lockFileFor(imageInfo), garbage);
+      const old = new Date(Date.now() - 60_000);
+      await utimes(lockFileFor(imageInfo), old, old);
+      const warnings: string[] = [];
+      const lock = await acquireLock(imageInfo, { warn: (m) => warnings.push(m) });
+      assert.match(warnings.join('\n'), /taking over lock .*empty or garbled/);
+      await lock.release();
+    }
     await writeFile(lockFileFor(imageInfo), '');
-    await assert.rejects(acquireLock(imageInfo), /unreadable lock.*delete the lock file/);
+    const started = Date.now();
+    const lock = await acquireLock(imageInfo);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 1_500 && waited < 5_000, `waited ${waited} ms for a fresh empty lock`);
+    await lock.release();
+  });
+
+  it('removes the temp files a killed write left, and the lock temp files of dead processes', async () => {
+    const dead = deadPid();
+    const leftovers = [`.image-info.json.${dead}.0a1b2c.tmp`, `image-info.json.lock.${dead}.0a1b2c.tmp`];
+    const unrelated = ['.other.json.1.0a1b2c.tmp', `image-info.json.lock.${process.pid}.0a1b2c.tmp`];
+    for (const name of [...leftovers, ...unrelated]) await writeFile(join(dir, name), '{"half');
+    const lock = await acquireLock(imageInfo);
+    for (const name of leftovers) assert.equal(await exists(join(dir, name)), false, name);
+    for (const name of unrelated) assert.equal(await exists(join(dir, name)), true, name);
+    await lock.release();
   });
 
   it('release leaves a lock that another run has taken over meanwhile', async () => {
