@@ -48,6 +48,21 @@ export class ImageNotFoundError extends RegistryError {
   }
 }
 
+/** The reference names an index without an image for the wanted platform (or a single image of another platform). */
+export class PlatformNotFoundError extends RegistryError {
+  constructor(
+    /** The normalized reference. */
+    readonly reference: string,
+    /** The wanted platform, formatted. */
+    readonly platform: string,
+    /** Why nothing matched, e.g. `the index offers linux/amd64, linux/arm/v7`. */
+    readonly problem: string,
+  ) {
+    super(`${reference}: no image for platform ${platform}: ${problem}`);
+    this.name = 'PlatformNotFoundError';
+  }
+}
+
 /** Exit codes the CLI uses, in one place so the docs and the code agree. */
 export const ExitCode = {
   ok: 0,

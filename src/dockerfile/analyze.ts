@@ -3,7 +3,7 @@
  * BuildKit's Dockerfile frontend does (moby/buildkit frontend/dockerfile/dockerfile2llb). Pure.
  */
 import { InputError } from '../errors.js';
-import { DEFAULT_PLATFORM, formatPlatform } from '../platform.js';
+import { BUILD_PLATFORM_VARIABLES, buildTimeVariables, DEFAULT_PLATFORM, formatPlatformForBuild } from '../platform.js';
 import { parseReference } from '../reference.js';
 import { isKnownKeyword, parseDockerfile, type RawDirective, type RawInstruction } from './parse.js';
 import type { AnalyzeOptions, DockerfileAnalysis, ImageRead, ReadInstruction, Stage, StageBase } from './types.js';
@@ -22,6 +22,8 @@ interface Ctx {
   file: string;
   escape: string;
   options: AnalyzeOptions;
+  /** Variables that FROM lines and global ARG defaults refer to. */
+  used: Set<string>;
 }
 
 /** Global ARGs as FROM lines see them. */
@@ -77,7 +79,7 @@ type StageNames = ReadonlyMap<string, number>;
 
 export function analyzeDockerfile(text: string, options: AnalyzeOptions): DockerfileAnalysis {
   const parsed = parseDockerfile(text);
-  const ctx: Ctx = { file: options.file, escape: parsed.escape, options };
+  const ctx: Ctx = { file: options.file, escape: parsed.escape, options, used: new Set() };
   const syntax = readSyntax(parsed.directives, ctx);
   const { globals, heads, bodies } = splitStages(parsed.instructions, ctx);
   const stageHeads = heads.map((head) => readStageHead(head, ctx));
@@ -93,6 +95,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeOptions): Docker
     reads: collectReads(stages, reachable, names, syntax, ctx),
   };
   if (syntax) analysis.syntax = syntax.value;
+  if (dependsOnBuildPlatform(syntax, parsed.instructions, ctx)) analysis.buildPlatformDependent = true;
   const warnings = remoteAddWarnings(bodies, reachable);
   if (warnings.length > 0) analysis.warnings = warnings;
   return analysis;
@@ -128,7 +131,9 @@ function fail(ctx: Ctx, line: number, problem: string): never {
 
 function expand(ctx: Ctx, word: string, line: number, what: string, env: ReadonlyMap<string, string>): Expansion {
   try {
-    return expandWord(word, ctx.escape, (name) => env.get(name));
+    const expansion = expandWord(word, ctx.escape, (name) => env.get(name));
+    for (const name of expansion.variables) ctx.used.add(name);
+    return expansion;
   } catch (err) {
     if (err instanceof WordError) fail(ctx, line, `${what}: ${err.message}`);
     throw err;
@@ -332,18 +337,22 @@ function automaticArgs(options: AnalyzeOptions, targetStage: string): Map<string
   const build = options.buildPlatform ?? DEFAULT_PLATFORM;
   const target = options.platform ?? build;
   return new Map([
-    ['BUILDPLATFORM', formatPlatform(build)],
-    ['BUILDOS', build.os],
+    ...Object.entries(buildTimeVariables(target, build)),
     ['BUILDOSVERSION', ''],
-    ['BUILDARCH', build.architecture],
-    ['BUILDVARIANT', build.variant ?? ''],
-    ['TARGETPLATFORM', formatPlatform(target)],
-    ['TARGETOS', target.os],
     ['TARGETOSVERSION', ''],
-    ['TARGETARCH', target.architecture],
-    ['TARGETVARIANT', target.variant ?? ''],
     ['TARGETSTAGE', targetStage],
   ]);
+}
+
+/**
+ * Whether what the build reads or runs depends on the build host's platform: the syntax frontend
+ * runs there, a FROM line or global ARG refers to BUILDPLATFORM/BUILDOS/BUILDARCH/BUILDVARIANT, or a
+ * stage declares one of them (its RUN steps see the build host).
+ */
+function dependsOnBuildPlatform(syntax: Syntax | undefined, instructions: RawInstruction[], ctx: Ctx): boolean {
+  if (syntax) return true;
+  if ([...ctx.used].some((name) => BUILD_PLATFORM_VARIABLES.has(name))) return true;
+  return instructions.some((i) => i.keyword === 'ARG' && i.properties.some((p) => BUILD_PLATFORM_VARIABLES.has(p.name)));
 }
 
 /** Why the variables a word uses may have left it empty or invalid. */
@@ -548,7 +557,9 @@ function stageLabel(stage: StageState | undefined): string {
 
 function collectReads(stages: StageState[], reachable: boolean[], names: StageNames, syntax: Syntax | undefined, ctx: Ctx): ImageRead[] {
   const reads: ImageRead[] = [];
-  if (syntax) reads.push({ stage: '', stageIndex: -1, instruction: 'SYNTAX', ref: syntax.ref, line: syntax.line });
+  // BuildKit runs the frontend on the build host, so it is pulled for the build platform.
+  const buildPlatform = formatPlatformForBuild(ctx.options.buildPlatform ?? DEFAULT_PLATFORM);
+  if (syntax) reads.push({ stage: '', stageIndex: -1, instruction: 'SYNTAX', ref: syntax.ref, line: syntax.line, platform: buildPlatform });
   const final = stages[stages.length - 1];
   for (const stage of stages) {
     if (!reachable[stage.index]) continue;

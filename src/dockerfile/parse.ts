@@ -29,7 +29,7 @@ export interface RawInstruction {
   args: string[];
   /** `--name=value` flags; collected for FROM, COPY, ADD and RUN. */
   flags: RawFlag[];
-  /** ARG declarations; only collected for global ARGs (before the first FROM), the only ones FROM sees. */
+  /** ARG declarations (global ARGs, before the first FROM, are the only ones FROM sees). */
   properties: RawProperty[];
   /** ONBUILD's trigger instruction; null when ONBUILD has none. */
   trigger?: RawInstruction | null;
@@ -85,15 +85,10 @@ function parseUncached(text: string): ParsedDockerfile {
 }
 
 function toRawInstructions(instructions: Instruction[]): RawInstruction[] {
-  let global = true;
-  return instructions.map((instruction) => {
-    const raw = toRaw(instruction, global);
-    if (raw.keyword === Keyword.FROM) global = false;
-    return raw;
-  });
+  return instructions.map(toRaw);
 }
 
-function toRaw(instruction: Instruction, global: boolean): RawInstruction {
+function toRaw(instruction: Instruction): RawInstruction {
   const keyword = instruction.getKeyword();
   const raw: RawInstruction = {
     keyword,
@@ -108,12 +103,12 @@ function toRaw(instruction: Instruction, global: boolean): RawInstruction {
     raw.flags = (instruction as ModifiableInstruction).getFlags().map((f) => ({ name: f.getName(), value: f.getValue() }));
   }
   if (keyword === Keyword.FROM || keyword === Keyword.ADD) raw.args = instruction.getArguments().map((a) => a.getValue());
-  if (keyword === Keyword.ARG && global) {
+  if (keyword === Keyword.ARG) {
     raw.properties = (instruction as Arg).getProperties().map((p) => ({ name: p.getName(), value: p.getUnescapedValue() }));
   }
   if (keyword === Keyword.ONBUILD) {
     const trigger = (instruction as Onbuild).getTriggerInstruction();
-    raw.trigger = trigger ? toRaw(trigger, false) : null;
+    raw.trigger = trigger ? toRaw(trigger) : null;
   }
   return raw;
 }

@@ -41,7 +41,8 @@ export interface ImageRead {
   line: number;
   /**
    * The platform the image is read for, when the stage says so (`FROM --platform=linux/amd64`, or
-   * `$BUILDPLATFORM` substituted); undefined means the build's target platform.
+   * `$BUILDPLATFORM` substituted) and for the syntax frontend (the build platform); undefined means
+   * the build's target platform.
    */
   platform?: string;
 }
@@ -56,6 +57,12 @@ export interface DockerfileAnalysis {
   reads: ImageRead[];
   /** The `# syntax=` directive value, when present. */
   syntax?: string;
+  /**
+   * The build reads or runs something that depends on the build host's platform (the syntax
+   * frontend, FROM --platform=$BUILDPLATFORM, a stage's ARG BUILDARCH...): its analysis, reads and
+   * key take `AnalyzeOptions.buildPlatform`.
+   */
+  buildPlatformDependent?: boolean;
   /** Inputs the build reads that no build key can cover (`line N: …`), e.g. `ADD <url>` without --checksum. */
   warnings?: string[];
 }
@@ -67,6 +74,6 @@ export interface AnalyzeOptions {
   buildArgs: Record<string, string>;
   /** Target platform, for BuildKit's automatic args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT, BUILDPLATFORM...). */
   platform?: TargetPlatform;
-  /** The builder's own platform, for BUILDPLATFORM/BUILDOS/BUILDARCH; default linux/amd64. */
+  /** The engine's own platform, for BUILDPLATFORM/BUILDOS/BUILDARCH and the syntax frontend; default linux/amd64. */
   buildPlatform?: TargetPlatform;
 }

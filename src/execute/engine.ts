@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canonicalPlatform, parsePlatform } from '../platform.js';
+import type { TargetPlatform } from '../platform.js';
 
 /** Where build and push output goes (a log file). */
 export interface LogSink {
@@ -129,6 +131,23 @@ async function clientVersion(command: string, env: NodeJS.ProcessEnv, probe: Pro
 export interface DockerEngineOptions extends DetectOptions {
   /** Use this CLI instead of detecting one. */
   cli?: DockerCli;
+}
+
+/**
+ * The engine's own platform (BuildKit's BUILDPLATFORM), as the daemon reports it: `docker version`'s
+ * server OS and architecture, normalized (`linux/amd64`, `linux/arm64`, `windows/amd64`). undefined
+ * when no Docker CLI here reaches a daemon.
+ */
+export async function readEnginePlatform(options: DetectOptions = {}): Promise<TargetPlatform | undefined> {
+  const env = options.env ?? process.env;
+  const probe = options.probe ?? runProbe;
+  for (const command of dockerCandidates(env)) {
+    const answer = await probe(command, ['version', '--format', '{{.Server.Os}}/{{.Server.Arch}}'], env);
+    if (answer.status !== 0) continue;
+    const platform = parsePlatform(answer.stdout.trim().split('\n')[0]?.trim() ?? '');
+    if (platform) return canonicalPlatform(platform);
+  }
+  return undefined;
 }
 
 /** Detect the CLI and wrap it. */

@@ -17,7 +17,7 @@ import type { ManifestRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
 import { isIndexMediaType } from '../registry/media-types.js';
-import { formatPlatform } from '../platform.js';
+import { formatPlatform, formatPlatformForBuild } from '../platform.js';
 import { formatReference, parseReference, pinnedReference } from '../reference.js';
 import type { Engine } from './engine.js';
 import { baseImage, pinReads, type BaseImage, type UpstreamImage } from './inputs.js';
@@ -233,7 +233,7 @@ class PlanExecutor {
         contextDir: platform.contextDir,
         dockerfile: dockerfile.path,
         tags,
-        platform: formatPlatform(platform),
+        platform: formatPlatformForBuild(platform),
         buildArgs,
         labels: this.#labels(plan, pinned.fromImages, created, base),
         cacheFrom: !this.options.noCache && plan.previous?.digest ? [plan.previous.digest] : [],

@@ -4,6 +4,7 @@ export { executePlan, runSucceeded, type BuildRunInput, type BuildRunOptions } f
 export {
   createDockerEngine,
   detectDockerCli,
+  readEnginePlatform,
   dockerCandidates,
   DockerCliEngine,
   EngineError,

@@ -6,7 +6,7 @@ import { displayPath } from '../paths.js';
 import type { DockerfileAnalysis, ImageRead, ReadInstruction } from '../dockerfile/types.js';
 import { InputError } from '../errors.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
-import { formatPlatform, parsePlatform, samePlatform } from '../platform.js';
+import { canonicalPlatform, formatPlatform, manifestTargetPlatform, parsePlatform, samePlatform, type TargetPlatform } from '../platform.js';
 import { formatReference, normalizeReference, parseReference } from '../reference.js';
 import type { BuildGraph, ClassifiedRead, EdgeVia, GraphEdge } from './types.js';
 
@@ -101,31 +101,52 @@ function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagInde
   const parsed = parseReference(read.ref);
   if (!parsed) throw new InputError(file, `line ${read.line}`, `"${read.ref}" is not a valid image reference`);
   const ref = formatReference(parsed);
-  const target = read.platform ? read.platform.trim().toLowerCase() : formatPlatform(platform);
-  const classified: ClassifiedRead = { read, ref, platform: target };
+  const target = readPlatform(read, platform, file);
+  const classified: ClassifiedRead = { read, ref, platform: formatPlatform(target) };
   // A digest pins bytes that exist already; nothing the manifest builds can produce them.
   if (parsed.digest) return classified;
   const own = tags.platformTags.get(ref);
   if (own) return { ...classified, internal: own.id };
   const image = tags.sharedTags.get(ref);
   if (!image) return classified;
-  const match = pickSharedPlatform(image, target, read.platform ? undefined : platform.osVersion);
+  const match = pickSharedPlatform(image, target);
   if (!match) {
     throw new InputError(
       file,
       `line ${read.line}`,
-      `${read.ref} names the multi-arch image ${ref}, which has no ${target} platform (it has ${image.map(formatPlatform).join(', ')})`,
+      `${read.ref} names the multi-arch image ${ref}, which has no ${formatPlatform(target)} platform (it has ${image.map((p) => formatPlatform(manifestTargetPlatform(p))).join(', ')})`,
     );
   }
   return { ...classified, internal: match.id };
 }
 
-/** The platform of a multi-arch image that a read for `target` gets; Windows images also differ by osVersion. */
-function pickSharedPlatform(image: ManifestPlatform[], target: string, osVersion: string | undefined): ManifestPlatform | undefined {
-  const wanted = parsePlatform(target);
-  if (!wanted) return undefined;
-  const candidates = image.filter((p) => samePlatform(p, wanted));
-  return candidates.find((p) => osVersion !== undefined && p.osVersion === osVersion) ?? candidates[0];
+/**
+ * The platform an image is read for: the stage's `--platform` (or the build platform, for the
+ * syntax frontend), else the platform being built, with its Windows release. A stage whose
+ * `--platform` is the target's own platform also takes the target's Windows release.
+ */
+function readPlatform(read: ImageRead, platform: ManifestPlatform, file: string): TargetPlatform {
+  const target = manifestTargetPlatform(platform);
+  if (!read.platform) return target;
+  const parsed = parsePlatform(read.platform.trim().toLowerCase());
+  if (!parsed) {
+    throw new InputError(file, `line ${read.line}`, `"${read.platform}" is not a platform: write os/architecture[/variant], e.g. linux/arm64`);
+  }
+  const explicit = canonicalPlatform(parsed);
+  const { ociOsVersion, ...unversioned } = target;
+  return ociOsVersion && !explicit.ociOsVersion && samePlatform(explicit, unversioned) ? target : explicit;
+}
+
+/** The platform of a multi-arch image that a read for `target` gets; Windows images also differ by release. */
+function pickSharedPlatform(image: ManifestPlatform[], target: TargetPlatform): ManifestPlatform | undefined {
+  const { ociOsVersion, ...unversioned } = target;
+  const candidates = image.filter((p) => {
+    const { ociOsVersion: _version, ...offered } = manifestTargetPlatform(p);
+    return samePlatform(offered, unversioned);
+  });
+  if (!ociOsVersion) return candidates[0];
+  // A Windows read takes the image's platform for the same release, or one that names no release.
+  return candidates.find((p) => manifestTargetPlatform(p).ociOsVersion === ociOsVersion) ?? candidates.find((p) => !manifestTargetPlatform(p).ociOsVersion);
 }
 
 /** Kahn's algorithm; among the platforms ready to build, the earliest in the manifest goes first. */

@@ -24,6 +24,7 @@
  * dropped, `-graph` when the leg holds several Dockerfiles (ImageBuilder's naming), `-plus-N` when N
  * more legs were packed into it, `-2`, `-3`... when a name repeats.
  */
+import { normalizePlatform } from '../platform.js';
 import type { Leg, LegInput, LegOptions, LegPlatform, Matrix } from './types.js';
 
 type Edge = { from: string; to: string };
@@ -232,17 +233,18 @@ function onlyWork(legs: readonly Leg[], work: ReadonlySet<string>, ctx: Context)
 
 function legOf(ids: string[], name: string, wave: number, dependsOn: string[], ctx: Context): Leg {
   const platforms = ids.map((id) => ctx.byId.get(id) as LegPlatform);
+  const normalized = platforms.map((p) => normalizePlatform(p));
   const joined = (values: Array<string | undefined>): string => [...new Set(values.filter((v): v is string => !!v))].join(',');
   const leg: Leg = {
     name,
     wave,
-    osType: joined(platforms.map((p) => p.os.toLowerCase())),
-    architecture: joined(platforms.map((p) => p.architecture.toLowerCase())),
+    osType: joined(normalized.map((p) => p.os)),
+    architecture: joined(normalized.map((p) => p.architecture)),
     platformIds: ids,
     paths: [...new Set(platforms.map((p) => p.dockerfile))],
     dependsOn: dependsOn.sort(),
   };
-  const variant = joined(platforms.map((p) => p.variant));
+  const variant = joined(normalized.map((p) => p.variant));
   if (variant) leg.variant = variant;
   return leg;
 }
@@ -256,7 +258,8 @@ function unitOf(ids: string[], ctx: Context): Unit {
 
 /** ImageBuilder's grouping key (PlatformId): OS, architecture, variant, and for Windows the OS version. */
 function groupKey(p: LegPlatform): string {
-  return [p.os.toLowerCase(), windowsOsVersion(p) ?? '', p.architecture.toLowerCase(), p.variant?.toLowerCase() ?? ''].join('/');
+  const { os, architecture, variant } = normalizePlatform(p);
+  return [os, windowsOsVersion(p) ?? '', architecture, variant].join('/');
 }
 
 function windowsOsVersion(p: LegPlatform): string | undefined {
@@ -270,8 +273,8 @@ function groupName(p: LegPlatform): string {
 }
 
 function architectureDisplay(p: LegPlatform): string {
-  const arch = p.architecture.toLowerCase();
-  return `${arch === 'arm' ? 'arm32' : arch}${p.variant?.toLowerCase() ?? ''}`;
+  const { architecture, variant } = normalizePlatform(p);
+  return `${architecture === 'arm' ? 'arm32' : architecture}${variant}`;
 }
 
 /** `-src-builder` from `src/builder/amd64/Dockerfile` in the linux-amd64 group. */

@@ -23,8 +23,10 @@ export interface BuildKeyMaterial {
   /** Digest of the build context. */
   context: string;
   buildArgs: Record<string, string>;
-  /** Target platform, `linux/amd64` form. */
+  /** Target platform, canonical `linux/amd64` form (`windows(10.0.20348)/amd64` for a Windows release). */
   platform: string;
+  /** The engine's platform, only for Dockerfiles whose build depends on it (DockerfileAnalysis.buildPlatformDependent). */
+  buildPlatform?: string;
   /** In Dockerfile order. */
   reads: KeyRead[];
 }
@@ -36,6 +38,8 @@ export function buildKey(material: BuildKeyMaterial): string {
     context: material.context,
     buildArgs: material.buildArgs,
     platform: material.platform,
+    // Absent for most Dockerfiles, so their keys do not change with the machine that plans them.
+    ...(material.buildPlatform ? { buildPlatform: material.buildPlatform } : {}),
     reads: material.reads.map((r) => ({ stage: r.stage, instruction: r.instruction, ref: r.ref, digest: r.digest })),
   });
   return sha256Digest(canonical);

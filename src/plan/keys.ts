@@ -3,7 +3,7 @@ import type { BuildGraph, ClassifiedRead } from '../graph/types.js';
 import { findPlatformRecord } from '../imageinfo/index.js';
 import type { InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { ManifestPlatform } from '../manifest/types.js';
-import { formatPlatform } from '../platform.js';
+import { formatPlatform, manifestTargetPlatform } from '../platform.js';
 import type { ResolvedImage } from '../registry/types.js';
 import { buildKey, resolutionKey, type KeyRead } from './key.js';
 import type { PlanInput } from './types.js';
@@ -37,9 +37,10 @@ export function computeKeys(input: KeyInput): Map<string, KeyedPlatform> {
       context: sources.context.digest,
       contextFiles: sources.context.files,
       buildArgs: platform.buildArgs,
-      platform: formatPlatform(platform),
+      // Canonical, so arm64 and arm64/v8 are one platform; Windows with its release (`windows(10.0.20348)/amd64`).
+      platform: formatPlatform(manifestTargetPlatform(platform)),
     };
-    const key = buildKey({ ...inputs, reads: keyReads });
+    const key = buildKey({ ...inputs, reads: keyReads, ...(sources.buildPlatform ? { buildPlatform: sources.buildPlatform } : {}) });
     keyed.set(platform.id, { platform, key, reads, keyReads, inputs, record: findPlatformRecord(input.previous, platform.repo, platform) });
   }
   return keyed;

@@ -29,6 +29,8 @@ export interface PlatformSources {
   /** `sha256:<hex>` of the Dockerfile's bytes. */
   dockerfileDigest: string;
   context: ContextHash;
+  /** The engine's platform (`linux/amd64`), when the analysis depends on it (DockerfileAnalysis.buildPlatformDependent). */
+  buildPlatform?: string;
 }
 
 export type Decision = 'build' | 'reuse';

@@ -3,11 +3,11 @@
  * read manifests and blobs, and the few write primitives publishing needs.
  */
 import { isSha256, sha256Digest } from '../digest.js';
-import { ImageNotFoundError, InputError, RegistryAuthError, RegistryError } from '../errors.js';
+import { ImageNotFoundError, InputError, PlatformNotFoundError, RegistryAuthError, RegistryError } from '../errors.js';
 import { Authenticator, pullScope, pushScope } from './auth.js';
 import { configKeyHost, defaultDockerConfigPath } from './credentials.js';
 import { MANIFEST_ACCEPT, MediaType, isIndexMediaType } from './media-types.js';
-import { formatPlatform, normalizePlatform, offeredPlatforms, pickPlatformEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
+import { canonicalPlatform, formatPlatform, matchIndexEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
 import { formatReference, isLoopbackRegistry, parseReference, type ImageReference } from '../reference.js';
 import { Transport, type HttpMethod, type HttpResponse } from './transport.js';
 import type { RegistryReader, ResolvedImage } from './types.js';
@@ -100,7 +100,7 @@ class HttpRegistryClient implements RegistryClient {
 
   resolve(ref: string, platform: TargetPlatform): Promise<ResolvedImage> {
     const parsed = parseImageReference(ref);
-    const key = `${formatReference(parsed)}|${formatPlatform(normalizePlatform(platform))}`;
+    const key = `${formatReference(parsed)}|${formatPlatform(canonicalPlatform(platform))}`;
     let resolved = this.#resolved.get(key);
     if (!resolved) {
       resolved = this.#resolveUncached(parsed, platform);
@@ -224,13 +224,8 @@ class HttpRegistryClient implements RegistryClient {
     const display = formatReference(parsed);
     const described = await this.#describe(parsed);
     if (!described.entries) return { ref: display, digest: described.digest, mediaType: described.mediaType };
-    const entry = pickPlatformEntry(described.entries, platform);
-    if (!entry) {
-      const offered = offeredPlatforms(described.entries);
-      throw new RegistryError(
-        `${display}: no image for platform ${formatPlatform(platform)} in its index (it offers ${offered.join(', ') || 'no platforms'})`,
-      );
-    }
+    const { entry, problem } = matchIndexEntry(described.entries, platform);
+    if (!entry) throw new PlatformNotFoundError(display, formatPlatform(canonicalPlatform(platform)), problem ?? 'no entry matches');
     return { ref: display, digest: entry.digest, indexDigest: described.digest, mediaType: entry.mediaType };
   }
 

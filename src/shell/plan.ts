@@ -10,7 +10,7 @@ import type { ContextHash } from '../context/types.js';
 import { analyzeDockerfile } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import { sha256Digest } from '../digest.js';
-import { ImageNotFoundError, InputError } from '../errors.js';
+import { ImageNotFoundError, InputError, PlatformNotFoundError } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
 import { readImageInfo } from '../imageinfo/index.js';
@@ -19,8 +19,9 @@ import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
-import { DEFAULT_PLATFORM, parsePlatform } from '../platform.js';
+import { formatPlatformForBuild, parsePlatform, type TargetPlatform } from '../platform.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
+import { enginePlatformProvider, type BuildPlatformSource } from './build-platform.js';
 import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
 
 export interface LoadedRepository {
@@ -37,6 +38,11 @@ export interface LoadOptions {
   warn?: (message: string) => void;
   /** Skip hashing build contexts (the `graph` command needs only the Dockerfiles). */
   skipContexts?: boolean;
+  /**
+   * The engine's platform (BUILDPLATFORM), or how to get it; asked only when a Dockerfile depends on
+   * it. Default: the Docker engine's, else this machine's (with a warning).
+   */
+  buildPlatform?: BuildPlatformSource;
 }
 
 /** Manifest, Dockerfile analyses and the graph: everything that needs only the file system. */
@@ -59,17 +65,27 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
   };
   const analyses = new Map<string, DockerfileAnalysis>();
   const warned = new Set<string>();
+  const buildPlatform = enginePlatformProvider(options.buildPlatform, options.warn);
   const sources = new Map<string, PlatformSources>();
   await Promise.all(
     platforms.map(async (platform) => {
       const bytes = await readOnce(platform.dockerfilePath).catch((err: NodeJS.ErrnoException) => {
         throw new InputError(displayPath(platform.dockerfilePath), undefined, `cannot read Dockerfile: ${err.code ?? err.message}`);
       });
-      const analysis = analyzeDockerfile(bytes.toString('utf8'), {
-        file: displayPath(platform.dockerfilePath),
-        buildArgs: platform.buildArgs,
-        platform: { os: platform.os, architecture: platform.architecture, variant: platform.variant },
-      });
+      const analyze = (build: TargetPlatform | undefined): DockerfileAnalysis =>
+        analyzeDockerfile(bytes.toString('utf8'), {
+          file: displayPath(platform.dockerfilePath),
+          buildArgs: platform.buildArgs,
+          platform: { os: platform.os, architecture: platform.architecture, variant: platform.variant },
+          ...(build ? { buildPlatform: build } : {}),
+        });
+      let analysis = analyze(undefined);
+      // Only a Dockerfile that depends on the build host's platform makes the engine be asked for it.
+      let engine: TargetPlatform | undefined;
+      if (analysis.buildPlatformDependent) {
+        engine = await buildPlatform();
+        analysis = analyze(engine);
+      }
       analyses.set(platform.id, analysis);
       for (const warning of analysis.warnings ?? []) {
         const message = `${displayPath(platform.dockerfilePath)}: ${warning}`;
@@ -80,7 +96,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
       const context: ContextHash = options.skipContexts
         ? { digest: '', files: {} }
         : await hashContext(platform.contextDir, platform.dockerfilePath);
-      sources.set(platform.id, { analysis, dockerfileDigest: sha256Digest(bytes), context });
+      sources.set(platform.id, { analysis, dockerfileDigest: sha256Digest(bytes), context, ...(engine ? { buildPlatform: formatPlatformForBuild(engine) } : {}) });
     }),
   );
   const graph = buildGraph(manifest, analyses);
@@ -140,9 +156,16 @@ async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Pro
   const resolved = new Map<string, ResolvedImage>();
   await Promise.all(
     externalResolutions(graph).map(async ({ ref, platform }) => {
-      const image = await registry.resolve(ref, parsePlatform(platform) ?? DEFAULT_PLATFORM).catch((err: unknown) => {
-        // A reference to nothing is a mistake in a Dockerfile (a typo, a tag not pushed yet), not a registry failure.
-        throw err instanceof ImageNotFoundError ? notFoundError(graph, ref) : err;
+      const target = parsePlatform(platform);
+      if (!target) throw new Error(`internal: unreadable platform ${platform}`);
+      const image = await registry.resolve(ref, target).catch((err: unknown) => {
+        // A reference to nothing, or to an index without the platform, is a mistake in a Dockerfile (a typo, a
+        // tag not pushed yet, a base without that architecture), not a registry failure.
+        if (err instanceof ImageNotFoundError) throw readError(graph, ref, undefined, (image) => `image ${image} does not exist in its registry`);
+        if (err instanceof PlatformNotFoundError) {
+          throw readError(graph, ref, platform, (image) => `image ${image} has no ${err.platform} image: ${err.problem}`);
+        }
+        throw err;
       });
       resolved.set(resolutionKey(ref, platform), image);
     }),
@@ -150,20 +173,18 @@ async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Pro
   return resolved;
 }
 
-/** Names the first Dockerfile line, in build order, that reads the missing reference. */
-function notFoundError(graph: BuildGraph, ref: string): Error {
-  for (const platform of graph.order) {
-    const read = graph.reads.get(platform.id)?.find((r) => r.ref === ref && r.internal === undefined);
+/** Names the first Dockerfile line, in build order, that reads `ref` (for `platform`, when given). */
+function readError(graph: BuildGraph, ref: string, platform: string | undefined, problem: (image: string) => string): Error {
+  for (const manifestPlatform of graph.order) {
+    const read = graph.reads.get(manifestPlatform.id)?.find((r) => r.ref === ref && r.internal === undefined && (platform === undefined || r.platform === platform));
     if (!read) continue;
-    const written = read.read.ref === ref ? ref : `${read.read.ref} (${ref})`;
-    const problem = `image ${written} does not exist in its registry`;
+    const written = problem(read.read.ref === ref ? ref : `${read.read.ref} (${ref})`);
     // Line 0: the frontend came from the BUILDKIT_SYNTAX build arg, which the manifest sets.
     if (read.read.line === 0) {
-      const { file, path, line } = platform.location;
-      return new InputError(displayPath(file), `${path}.buildArgs.BUILDKIT_SYNTAX${line ? ` (line ${line})` : ''}`, problem);
+      const { file, path, line } = manifestPlatform.location;
+      return new InputError(displayPath(file), `${path}.buildArgs.BUILDKIT_SYNTAX${line ? ` (line ${line})` : ''}`, written);
     }
-    return new InputError(displayPath(platform.dockerfilePath), `line ${read.read.line}`, problem);
+    return new InputError(displayPath(manifestPlatform.dockerfilePath), `line ${read.read.line}`, written);
   }
   return new ImageNotFoundError(ref);
 }
-

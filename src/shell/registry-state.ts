@@ -8,7 +8,7 @@ import { platformRecordIdentity, upsertPlatformRecord } from '../imageinfo/index
 import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
 import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
-import { pickPlatformEntry } from '../platform.js';
+import { manifestTargetPlatform, pickPlatformEntry } from '../platform.js';
 import { parseReference, pinnedReference, repositoryOf } from '../reference.js';
 import { isIndexMediaType, type RegistryClient } from '../registry/index.js';
 
@@ -40,7 +40,7 @@ async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, 
     answer = await registry.getManifest(ref);
     if (isIndexMediaType(answer.mediaType)) {
       const entries = (JSON.parse(answer.body.toString('utf8')) as { manifests?: [] }).manifests ?? [];
-      const entry = pickPlatformEntry(entries, platform);
+      const entry = pickPlatformEntry(entries, manifestTargetPlatform(platform));
       if (!entry) return undefined;
       answer = await registry.getManifest(pinnedReference(repo, entry.digest));
     }

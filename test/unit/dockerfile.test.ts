@@ -75,8 +75,27 @@ describe('FROM', () => {
   it('substitutes $BUILDPLATFORM from the build platform, linux/amd64 by default', () => {
     const text = 'FROM --platform=$BUILDPLATFORM golang AS build\nFROM alpine\nCOPY --from=build /x /x\n';
     assert.deepEqual(reads(text), ['FROM golang @build:1 [linux/amd64]', 'FROM alpine @1:2']);
+    // BuildKit normalizes the way containerd does: arm64/v8 is plain arm64.
     const onArm = reads(text, { buildPlatform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
-    assert.deepEqual(onArm, ['FROM golang @build:1 [linux/arm64/v8]', 'FROM alpine @1:2']);
+    assert.deepEqual(onArm, ['FROM golang @build:1 [linux/arm64]', 'FROM alpine @1:2']);
+  });
+
+  it('leaves TARGETVARIANT empty for arm64 and arm64/v8, v7 for arm, and keeps a variant the platform names', () => {
+    const variant = (platform: { os: string; architecture: string; variant?: string }): string[] =>
+      reads('FROM --platform=${TARGETPLATFORM} img:${TARGETARCH}-x${TARGETVARIANT}\n', { platform });
+    assert.deepEqual(variant({ os: 'linux', architecture: 'arm64' }), ['FROM img:arm64-x @0:1 [linux/arm64]']);
+    assert.deepEqual(variant({ os: 'linux', architecture: 'arm64', variant: 'v8' }), ['FROM img:arm64-x @0:1 [linux/arm64]']);
+    assert.deepEqual(variant({ os: 'linux', architecture: 'arm' }), ['FROM img:arm-xv7 @0:1 [linux/arm/v7]']);
+    assert.deepEqual(variant({ os: 'linux', architecture: 'arm64', variant: 'v9' }), ['FROM img:arm64-xv9 @0:1 [linux/arm64/v9]']);
+  });
+
+  it('says when the build depends on the build platform, and only then', () => {
+    const dependent = (text: string): boolean => analyze(text).buildPlatformDependent === true;
+    assert.equal(dependent('FROM --platform=$BUILDPLATFORM golang AS build\nFROM alpine\nCOPY --from=build /x /x\n'), true);
+    assert.equal(dependent('ARG HOST=${BUILDARCH}\nFROM img:$HOST\n'), true);
+    assert.equal(dependent('FROM alpine\nARG BUILDARCH\nRUN echo $BUILDARCH\n'), true);
+    assert.equal(dependent('# syntax=docker/dockerfile:1\nFROM alpine\n'), true);
+    assert.equal(dependent('FROM --platform=$TARGETPLATFORM alpine\nARG TARGETARCH\nRUN echo $TARGETARCH\n'), false);
   });
 
   it('substitutes the TARGET* args from the target platform', () => {
@@ -265,8 +284,15 @@ describe('parser directives', () => {
   it('reads the # syntax= frontend image first, with stage "" and index -1', () => {
     const analysis = analyze('# syntax=docker/dockerfile:1.7\nFROM alpine\n');
     assert.equal(analysis.syntax, 'docker/dockerfile:1.7');
-    assert.deepEqual(analysis.reads[0], { stage: '', stageIndex: -1, instruction: 'SYNTAX', ref: 'docker/dockerfile:1.7', line: 1 });
+    assert.deepEqual(analysis.reads[0], { stage: '', stageIndex: -1, instruction: 'SYNTAX', ref: 'docker/dockerfile:1.7', line: 1, platform: 'linux/amd64' });
     assert.equal(analysis.reads.length, 2);
+  });
+
+  it('reads the frontend for the build platform, which runs it, not for the target', () => {
+    const text = '# syntax=docker/dockerfile:1.7\nFROM alpine\n';
+    const onArm = analyzeDockerfile(text, { file: 'Dockerfile', buildArgs: {}, platform: { os: 'linux', architecture: 'arm', variant: 'v7' }, buildPlatform: { os: 'linux', architecture: 'aarch64' } });
+    assert.equal(onArm.reads[0]?.platform, 'linux/arm64');
+    assert.equal(onArm.reads[1]?.platform, undefined);
   });
 
   it('accepts spaces and any case in the directive', () => {

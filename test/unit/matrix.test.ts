@@ -177,3 +177,14 @@ describe('matrix renderers', () => {
     assert.deepEqual(Object.keys(JSON.parse((lines[2] as string).replace(/^[^\]]*\]/, '')) as object), ['linux-arm64-src-my-app']);
   });
 });
+
+describe('legs: arm64 and arm64/v8 are one platform', () => {
+  it('puts arm64 and arm64/v8 platforms connected by a read into one leg, named without the default variant', () => {
+    const platforms = [platform('base', 'arm64', { variant: 'v8', dockerfile: 'src/base/arm64v8/Dockerfile' }), platform('app', 'arm64', { dockerfile: 'src/app/arm64/Dockerfile' })];
+    const matrix = computeLegs({ platforms, edges: [{ from: 'base', to: 'app' }] });
+    assert.deepEqual(
+      matrix.legs.map((l) => [l.name, l.architecture, l.variant, l.platformIds]),
+      [['linux-arm64-src-base-arm64v8-graph', 'arm64', undefined, ['base', 'app']]],
+    );
+  });
+});

@@ -266,7 +266,7 @@ describe('planBuilds: images read', () => {
   it('resolves per platform: a new arm64 digest of a shared reference rebuilds only the arm64 reader', () => {
     const w = world();
     const info = w.baseline();
-    w.pinned.set(`${DEBIAN} linux/arm64/v8`, sha('debian 12 arm64 rebuilt'));
+    w.pinned.set(`${DEBIAN} linux/arm64`, sha('debian 12 arm64 rebuilt'));
     const plan = w.plan(info);
     assert.deepEqual(building(plan), ['r:arm-arm64v8']);
     assert.equal(reasonOf(plan, 'r:arm-arm64v8', 'from-image-changed').newDigest, sha('debian 12 arm64 rebuilt'));
@@ -468,5 +468,92 @@ describe('plan renderers', () => {
     assert.equal(base?.buildKey, plan.platforms[0]?.buildKey);
     assert.deepEqual(base?.fromImages, plan.platforms[0]?.fromImages);
     assert.deepEqual(json.platforms[3]?.newTags, ['args-2']);
+  });
+});
+
+describe('planBuilds: platforms as BuildKit and the registry define them', () => {
+  it('arm64 and arm64/v8 are one platform: same key, same resolution, same upstream', () => {
+    const keyOf = (variant: string | undefined): { key: string; resolutions: string[]; upstream: string | undefined } => {
+      const manifest = makeManifest([
+        {
+          name: 'r',
+          images: [
+            { sharedTags: ['base'], platforms: [{ dockerfile: 'src/base', architecture: 'arm64', variant: 'v8' }] },
+            { platforms: [{ dockerfile: 'src/app', tags: ['app'], architecture: 'arm64', ...(variant ? { variant } : {}) }] },
+          ],
+        },
+      ]);
+      const w = World.of(manifest, { 'r:base@linux/arm64/v8': fromOnly('debian:12'), 'r:app': fromOnly(`${R}/r:base`) });
+      const plan = w.plan(undefined);
+      const base = planOf(plan, 'r:base@linux/arm64/v8');
+      return {
+        key: planOf(plan, 'r:app').buildKey,
+        resolutions: w.lastResolutions.map((r) => `${r.ref} ${r.platform}`),
+        upstream: planOf(plan, 'r:app').fromImages[0]?.buildKey === base.buildKey ? base.id : undefined,
+      };
+    };
+    const plain = keyOf(undefined);
+    assert.deepEqual(keyOf('v8'), plain);
+    assert.deepEqual(keyOf('8'), plain);
+    assert.deepEqual(plain.resolutions, [`${DEBIAN} linux/arm64`]);
+    assert.equal(plain.upstream, 'r:base@linux/arm64/v8');
+  });
+
+  it('Windows platforms resolve their base for their own release, and a new release of one rebuilds only it', () => {
+    const releases = ['windowsservercore-ltsc2019', 'windowsservercore-ltsc2022', 'windowsservercore-ltsc2025'];
+    const manifest = makeManifest([
+      { name: 'w', images: releases.map((osVersion) => ({ platforms: [{ dockerfile: `src/${osVersion}`, tags: [osVersion], os: 'windows', osVersion }] })) },
+    ]);
+    const SERVERCORE = 'mcr.microsoft.com/windows/servercore:ltsc';
+    const w = World.of(manifest, Object.fromEntries(releases.map((r) => [`w:${r}`, fromOnly(SERVERCORE)])));
+    const info = w.baseline();
+    assert.deepEqual(
+      w.lastResolutions.map((r) => r.platform),
+      ['windows(10.0.17763)/amd64', 'windows(10.0.20348)/amd64', 'windows(10.0.26100)/amd64'],
+    );
+    w.pinned.set(`${SERVERCORE} windows(10.0.20348)/amd64`, sha('servercore 2022 patch Tuesday'));
+    const plan = w.plan(info);
+    assert.deepEqual(building(plan), ['w:windowsservercore-ltsc2022']);
+    assert.equal(planOf(plan, 'w:windowsservercore-ltsc2022').inputs.platform, 'windows(10.0.20348)/amd64');
+  });
+
+  it('a Windows read of a multi-arch internal image takes the platform of the same release', () => {
+    const manifest = makeManifest([
+      {
+        name: 'w',
+        images: [
+          {
+            sharedTags: ['base'],
+            platforms: [
+              { dockerfile: 'src/base/ltsc2019', tags: ['base-ltsc2019'], os: 'windows', osVersion: 'nanoserver-1809' },
+              { dockerfile: 'src/base/ltsc2022', tags: ['base-ltsc2022'], os: 'windows', osVersion: 'nanoserver-ltsc2022' },
+            ],
+          },
+          { platforms: [{ dockerfile: 'src/app', tags: ['app-ltsc2022'], os: 'windows', osVersion: 'windowsservercore-ltsc2022' }] },
+        ],
+      },
+    ]);
+    const w = World.of(manifest, {
+      'w:base-ltsc2019': fromOnly('mcr.microsoft.com/windows/nanoserver:1809'),
+      'w:base-ltsc2022': fromOnly('mcr.microsoft.com/windows/nanoserver:ltsc2022'),
+      'w:app-ltsc2022': fromOnly(`${R}/w:base`),
+    });
+    assert.deepEqual(w.graph().edges.map((e) => `${e.from} → ${e.to}`), ['w:base-ltsc2022 → w:app-ltsc2022']);
+  });
+
+  it('the build platform enters the key only of a Dockerfile that depends on it', () => {
+    const w = world();
+    const before = w.plan(undefined);
+    const sources = w.sources();
+    const app = sources.get('r:app');
+    assert.ok(app);
+    const input = w.input(undefined);
+    const withBuildPlatform = (platform: string) =>
+      planBuilds({ ...input, platforms: new Map([...input.platforms, ['r:app', { ...app, buildPlatform: platform }]]) });
+    const onAmd64 = withBuildPlatform('linux/amd64');
+    const onArm64 = withBuildPlatform('linux/arm64');
+    assert.notEqual(planOf(onAmd64, 'r:app').buildKey, planOf(onArm64, 'r:app').buildKey);
+    assert.notEqual(planOf(onAmd64, 'r:app').buildKey, planOf(before, 'r:app').buildKey);
+    assert.equal(planOf(onArm64, 'r:base').buildKey, planOf(before, 'r:base').buildKey);
   });
 });
