@@ -3,6 +3,14 @@
 import { ExitCode } from '../errors.js';
 import { run } from './program.js';
 
+// `imagewright plan | head` closes the pipe early: that ends the output, it is not an internal error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? ExitCode.ok);
+  });
+}
+
 run(process.argv).then(
   (code) => {
     process.exitCode = code;

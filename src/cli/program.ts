@@ -10,6 +10,8 @@ import { registerMatrixCommand } from './commands/matrix.js';
 import { registerMergeImageInfoCommand } from './commands/merge-image-info.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerPublishManifestCommand } from './commands/publish-manifest.js';
+import { VERSION } from '../version.js';
+import { examples, optionDescription } from './help.js';
 import { errorExitCode, formatError } from './output.js';
 
 export function createProgram(): Command {
@@ -19,7 +21,8 @@ export function createProgram(): Command {
       'Build and publish a repository\'s container images, rebuilding exactly the images whose inputs changed.\n' +
         'Reads ImageBuilder manifest.json and image-info.json files.',
     )
-    .version('0.1.0')
+    .version(VERSION)
+    .configureHelp({ optionDescription })
     // Usage errors follow the one-line rule too: `imagewright: error: <problem> (see --help)`.
     .configureOutput({
       outputError: (str, write) => write(`imagewright: error: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
@@ -41,6 +44,11 @@ Exit codes:
   3   registry error (authentication failure, unreachable registry)
   10  plan --exit-code: something must build`,
   );
+  program.addHelpText('after', examples([
+    ['imagewright plan --image-info image-info.json', 'what must build, and why'],
+    ['imagewright build --image-info image-info.json --push', 'build exactly that, push it and record it'],
+    ['imagewright <command> --help', 'the options and examples of one command'],
+  ]));
   return program;
 }
 

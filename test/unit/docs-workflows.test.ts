@@ -10,6 +10,8 @@ import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { createProgram } from '../../src/cli/program.js';
 import { ExitCode } from '../../src/errors.js';
+import { githubOutputLines } from '../../src/matrix/index.js';
+import { planGithubOutputs } from '../../src/plan/github.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const docsDir = join(repoRoot, 'docs');
@@ -26,6 +28,8 @@ interface Step {
   id?: string;
   name?: string;
   run?: string;
+  uses?: string;
+  with?: Record<string, unknown>;
 }
 
 interface Job {
@@ -74,11 +78,22 @@ function imagewrightInvocations(script: string, where: string): Invocation[] {
   return invocations;
 }
 
+/** A step that uses imagewright's action (action.yml at the root of imagewright's repository). */
+function usesImagewrightAction(step: Step): boolean {
+  return /^[\w.-]+\/imagewright@\S+$/.test(step.uses ?? '');
+}
+
+/** The imagewright commands a step runs: its shell script's, or the action's `command` input. */
+function stepInvocations(step: Step, where = ''): Invocation[] {
+  if (step.run) return imagewrightInvocations(step.run, where);
+  const command = step.with?.command;
+  if (usesImagewrightAction(step) && typeof command === 'string' && command.trim()) return imagewrightInvocations(`imagewright ${command}`, where);
+  return [];
+}
+
 function workflowInvocations(file: string, workflow: Workflow): Invocation[] {
   return Object.entries(workflow.jobs).flatMap(([jobName, job]) =>
-    (job.steps ?? []).flatMap((step, i) =>
-      step.run ? imagewrightInvocations(step.run, `${file}: jobs.${jobName}.steps[${i}]${step.id ? ` (${step.id})` : ''}`) : [],
-    ),
+    (job.steps ?? []).flatMap((step, i) => stepInvocations(step, `${file}: jobs.${jobName}.steps[${i}]${step.id ? ` (${step.id})` : ''}`)),
   );
 }
 
@@ -170,15 +185,31 @@ describe('docs/workflows', () => {
     });
   }
 
+  for (const file of files) {
+    it(`${file}: every job installs imagewright with its action before running it, never with npx`, () => {
+      const workflow = loadWorkflow(file);
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        const steps = job.steps ?? [];
+        const firstAction = steps.findIndex(usesImagewrightAction);
+        steps.forEach((step, i) => {
+          assert.doesNotMatch(step.run ?? '', /\bnpx\b|\bnpm (ci|install)\b/, `${file}: jobs.${name}.steps[${i}] installs or runs imagewright without the action`);
+          if (step.run && stepInvocations(step).length > 0) {
+            assert.ok(firstAction >= 0 && firstAction < i, `${file}: jobs.${name}.steps[${i}] runs imagewright before the action installed it`);
+          }
+        });
+      }
+    });
+  }
+
   it('build.yml: matrix feeds strategy.matrix of the build jobs; legs build and push; publish merges and pushes indexes', () => {
     const workflow = loadWorkflow('build.yml');
 
     const matrixJob = workflow.jobs.matrix;
     assert.ok(matrixJob, 'a job named matrix');
-    const matrixSteps = (matrixJob.steps ?? []).filter((s) => s.run && usesOf(imagewrightInvocations(s.run, ''), 'matrix').length > 0);
+    const matrixSteps = (matrixJob.steps ?? []).filter((s) => usesOf(stepInvocations(s), 'matrix').length > 0);
     assert.ok(matrixSteps.length > 0, 'the matrix job runs imagewright matrix');
     for (const step of matrixSteps) {
-      const [inv] = usesOf(imagewrightInvocations(step.run ?? '', ''), 'matrix');
+      const [inv] = usesOf(stepInvocations(step), 'matrix');
       assert.ok(inv && inv.args.join(' ').includes('--format github'), `matrix step ${step.id}: --format github`);
       assert.ok(flagsOf(inv).includes('--only-changed'), `matrix step ${step.id}: --only-changed`);
     }
@@ -193,7 +224,7 @@ describe('docs/workflows', () => {
     for (const [name, job] of buildJobs) {
       const fed = /^\$\{\{\s*fromJSON\(needs\.matrix\.outputs\.([\w-]+)\)\s*\}\}$/.exec(String(job.strategy?.matrix));
       assert.ok(fed && matrixOutputs.has(fed[1] ?? ''), `${name}: strategy.matrix is an imagewright matrix output, got ${String(job.strategy?.matrix)}`);
-      const builds = (job.steps ?? []).flatMap((s) => (s.run ? usesOf(imagewrightInvocations(s.run, ''), 'build') : []));
+      const builds = (job.steps ?? []).flatMap((s) => usesOf(stepInvocations(s), 'build'));
       assert.equal(builds.length, 1, `${name} runs imagewright build once`);
       const flags = flagsOf(builds[0] as Invocation);
       for (const flag of ['--leg', '--push', '--image-info', '--image-info-out']) assert.ok(flags.includes(flag), `${name}: build ${flag}`);
@@ -244,5 +275,38 @@ describe('docs/*.md code blocks', () => {
     });
     assert.ok(invocations.length > 0, 'the docs show imagewright commands');
     assertValid(invocations);
+  });
+});
+
+describe('action.yml', () => {
+  const doc = parseDocument(readFileSync(join(repoRoot, 'action.yml'), 'utf8'));
+  const action = doc.toJS() as {
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, { value?: string }>;
+    runs?: { using?: string; steps?: Step[] };
+  };
+
+  it('is a composite action that installs the packed tarball from its own checkout, then runs the command input', () => {
+    assert.deepEqual(doc.errors.map((e) => e.message), [], 'valid YAML');
+    assert.equal(action.runs?.using, 'composite');
+    assert.ok(action.inputs && 'command' in action.inputs, 'a command input');
+    const scripts = (action.runs?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    assert.match(scripts, /bash "\$GITHUB_ACTION_PATH\/scripts\/install\.sh"/, 'installs with scripts/install.sh from the action\'s checkout');
+    assert.match(scripts, /imagewright \$IMAGEWRIGHT_COMMAND/, 'runs the command input');
+  });
+
+  it('passes on every step output the CLI writes to $GITHUB_OUTPUT', () => {
+    const written = [
+      githubOutputLines({ legs: [], waves: 0 } as unknown as Parameters<typeof githubOutputLines>[0]),
+      planGithubOutputs({ platforms: [] }),
+    ]
+      .join('')
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => l.slice(0, l.indexOf('=')));
+    assert.ok(written.length > 0);
+    for (const name of written) {
+      assert.equal(action.outputs?.[name]?.value, `\${{ steps.run.outputs.${name} }}`, `action.yml passes on the ${name} output`);
+    }
   });
 });

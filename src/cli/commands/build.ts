@@ -4,6 +4,7 @@ import { createRegistryClient } from '../../registry/index.js';
 import { buildRepository } from '../../shell/execute.js';
 import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { errorExitCode, warn } from '../output.js';
+import { examples } from '../help.js';
 
 interface BuildCommandOptions extends ManifestCommandOptions {
   imageInfo?: string;
@@ -50,6 +51,14 @@ export function registerBuildCommand(program: Command): void {
       'write only this run\'s records here, for merge-image-info (default: update --image-info); --image-info may then be the merged output of earlier waves',
     )
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
+    .addHelpText(
+      'after',
+      examples([
+          ['imagewright build --image-info image-info.json', 'build what changed, locally (nothing is pushed)'],
+          ['imagewright build --image-info image-info.json --push -j 4', 'build, push, tag and publish indexes; record it all in image-info.json'],
+          ['imagewright build --path src/builder --image-info image-info.json', 'only the platforms of one folder'],
+      ]),
+    )
     .action(async (options: BuildCommandOptions) => {
       const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
       const { result } = await buildRepository({

@@ -5,6 +5,7 @@ import { createRegistryClient } from '../../registry/index.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
 import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
+import { examples } from '../help.js';
 
 interface MatrixCommandOptions extends ManifestCommandOptions {
   imageInfo?: string;
@@ -47,6 +48,13 @@ Build one leg with: imagewright build --leg <name> [--max-legs N] --image-info <
 
 github: prints {"include":[…]} for strategy.matrix; with $GITHUB_OUTPUT set, appends matrix=…, waves=…
 and legs=… to it. azure: sets the output variables matrix, matrixWave0…, waves.`,
+    )
+    .addHelpText(
+      'after',
+      examples([
+          ['imagewright matrix --max-legs 20', 'the legs and waves as JSON'],
+          ['imagewright matrix --image-info image-info.json --only-changed --format github --wave 0', 'wave 0 of what must build, for strategy.matrix'],
+      ]),
     )
     .action(async (options: MatrixCommandOptions) => {
       const matrix = await computeMatrix(options);

@@ -6,6 +6,7 @@ import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, writeImage
 import { loadManifest } from '../../manifest/index.js';
 import { manifestOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
+import { examples } from '../help.js';
 
 interface MergeCommandOptions extends ManifestCommandOptions {
   out: string;
@@ -29,6 +30,13 @@ export function registerMergeImageInfoCommand(program: Command): void {
 A leg's record of a platform replaces the base's record whole. Two legs with different records for the
 same platform (or different indexes for the same image) are an error: they overlapped or came from
 different runs. Pass the previous image-info as --base (or as --out), never as a leg file.`,
+    )
+    .addHelpText(
+      'after',
+      examples([
+          ['imagewright merge-image-info --out image-info.json legs/*.json', "the legs' records over the committed image-info.json"],
+          ['imagewright merge-image-info --publish --out image-info.json legs/*.json', 'the same, dropping platforms the manifest no longer has'],
+      ]),
     )
     .action(async (legFiles: string[], options: MergeCommandOptions) => {
       const lock = await acquireLock(options.out, { warn });

@@ -8,6 +8,7 @@ import { createRegistryClient } from '../../registry/index.js';
 import { planRepository } from '../../shell/plan.js';
 import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions, registryOptions } from '../options.js';
 import { warn } from '../output.js';
+import { examples } from '../help.js';
 
 interface PlanCommandOptions extends ManifestCommandOptions {
   imageInfo?: string;
@@ -36,6 +37,14 @@ export function registerPlanCommand(program: Command): void {
     )
     .option('--no-cache', 'decide to build every platform')
     .option('--exit-code', `exit ${ExitCode.stale} when anything must build (for scheduled stale-image checks)`)
+    .addHelpText(
+      'after',
+      examples([
+          ['imagewright plan --image-info image-info.json', 'a table: build or reuse, and why'],
+          ['imagewright plan --image-info image-info.json --format json > plan.json', 'the plan for other tools'],
+          ['imagewright plan --image-info image-info.json --exit-code', `a scheduled stale check: exit ${ExitCode.stale} when anything must build`],
+      ]),
+    )
     .action(async (options: PlanCommandOptions) => {
       const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
       const { plan } = await planRepository({

@@ -7,6 +7,7 @@ import { createRegistryClient, type RegistryClient } from '../../registry/index.
 import { pinnedReference } from '../../reference.js';
 import { manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { formatError, warn } from '../output.js';
+import { examples } from '../help.js';
 
 interface PublishCommandOptions extends ManifestCommandOptions {
   imageInfo: string;
@@ -25,6 +26,12 @@ export function registerPublishManifestCommand(program: Command): void {
     ),
   )
     .requiredOption('-i, --image-info <file>', 'the merged image-info of the legs; updated with each index published')
+    .addHelpText(
+      'after',
+      examples([
+          ['imagewright publish-manifest --image-info image-info.json', 'after merge-image-info: push the shared-tag indexes'],
+      ]),
+    )
     .action(async (options: PublishCommandOptions) => {
       const manifest = await loadManifest(options.manifest, {
         vars: options.var,
