@@ -271,7 +271,10 @@ describe('docs/*.md code blocks', () => {
     assert.ok(pages.length > 0, 'docs has pages');
     const invocations = pages.flatMap((page) => {
       const text = readFileSync(join(docsDir, page), 'utf8');
-      return [...text.matchAll(/^```(?:sh|bash|shell|console)?\n([\s\S]*?)^```/gm)].flatMap((m) => imagewrightInvocations(m[1] ?? '', `docs/${page}`));
+      // Every fenced block, so that a yaml block's closing fence never opens a shell block.
+      return [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)]
+        .filter((m) => ['', 'sh', 'bash', 'shell', 'console'].includes(m[1] ?? ''))
+        .flatMap((m) => imagewrightInvocations(m[2] ?? '', `docs/${page}`));
     });
     assert.ok(invocations.length > 0, 'the docs show imagewright commands');
     assertValid(invocations);
