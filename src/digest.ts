@@ -51,3 +51,28 @@ export function shortDigest(digest: string): string {
   const colon = bare.indexOf(':');
   return colon >= 0 ? bare.slice(0, colon + 13) : bare.slice(0, 12);
 }
+
+/** JSON with object keys sorted at every level, so equal content serializes to equal bytes. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}
+
+/**
+ * A digest imagewright composes from structured data (a build key, a context digest): sha256 over a
+ * format tag such as `imagewright.build-key.v2`, a newline, then the canonical JSON of `value`. The tag
+ * keeps digests of different kinds or formats from ever being equal (BuildKit's `buildkit.exec.v0`); JSON
+ * frames every field, so text cannot move from one field into the next without changing the digest.
+ * Changing what `value` holds, or how, means a new `version`.
+ */
+export function composedDigest(kind: string, version: number, value: unknown): string {
+  return sha256Digest(`imagewright.${kind}.v${version}\n${canonicalJson(value)}`);
+}

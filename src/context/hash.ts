@@ -10,7 +10,7 @@
  */
 import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { sha256Digest, sha256Stream } from '../digest.js';
+import { composedDigest, sha256Digest, sha256Stream } from '../digest.js';
 import { InputError } from '../errors.js';
 import { loadIgnoreRules, type IgnoreRules } from './ignore.js';
 import { displayPath, errorCode, toPosix } from './paths.js';
@@ -49,11 +49,24 @@ export async function hashContext(contextDir: string, dockerfilePath: string): P
   });
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const result: ContextHash = {
-    digest: sha256Digest(JSON.stringify(entries)),
+    digest: contextDigest(entries),
     files: Object.fromEntries(entries),
   };
   if (ignore) result.ignoreFile = toPosix(path.relative(root, ignore.file));
   return result;
+}
+
+/**
+ * Bump when what enters the context digest or how it is serialized changes. The context digest enters
+ * every build key, so a bump here is a key format change too: bump BUILD_KEY_VERSION (src/build-key.ts)
+ * with it. The golden test in test/unit/plan-key.test.ts pins both.
+ *   1: (path, entry value) pairs sorted by path.
+ */
+export const CONTEXT_DIGEST_VERSION = 1;
+
+/** The digest of a context's (path, value) entries, sorted by path (see ContextHash.digest). */
+export function contextDigest(entries: ReadonlyArray<readonly [string, string]>): string {
+  return composedDigest('context', CONTEXT_DIGEST_VERSION, entries);
 }
 
 /**

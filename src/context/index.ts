@@ -1,2 +1,2 @@
-export { hashContext, clearContextCache } from './hash.js';
+export { CONTEXT_DIGEST_VERSION, clearContextCache, contextDigest, hashContext } from './hash.js';
 export type { ContextHash } from './types.js';

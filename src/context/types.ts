@@ -1,6 +1,6 @@
 /** The build context's content, as it enters a build key. */
 export interface ContextHash {
-  /** `sha256:<hex>` over the sorted (path, value) entries of `files`. */
+  /** `sha256:<hex>` over the sorted (path, value) entries of `files`, with a format tag (see contextDigest). */
   digest: string;
   /**
    * Per-file digests keyed by POSIX path relative to the context folder, after the ignore file,

@@ -3,7 +3,7 @@
  * at once, atomically, so an interrupted or failing run keeps everything it built.
  */
 import { readImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
-import { canonicalJson } from '../plan/key.js';
+import { canonicalJson } from '../digest.js';
 import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
 import type { PlatformPlan } from '../plan/types.js';

@@ -8,6 +8,7 @@
  * different records for the same platform, or different indexes for the same image, mean the legs
  * came from different runs or overlapped, and are an error rather than a guess.
  */
+import { canonicalJson } from '../digest.js';
 import { InputError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { recordAsPlatformKey, recordMatchesPlatform, sameTagState } from './match.js';
@@ -78,7 +79,7 @@ function claim(claims: Claim[], next: Claim): void {
   const key = recordAsPlatformKey(next.record);
   const earlier = claims.find((c) => c.repo === next.repo && recordMatchesPlatform(c.record, key) && sameTagState(c.record, key) !== false);
   if (earlier) {
-    if (canonical(earlier.record) === canonical(next.record)) return;
+    if (canonicalJson(earlier.record) === canonicalJson(next.record)) return;
     throw new InputError(next.file, next.location, `disagrees with ${earlier.file} (${earlier.location}) about ${next.repo} ${describe(next.record)}: ${difference(earlier.record, next.record)}`);
   }
   claims.push(next);
@@ -107,7 +108,7 @@ function describe(record: PlatformRecord): string {
 /** The first field that differs, for the message. */
 function difference(a: PlatformRecord, b: PlatformRecord): string {
   for (const field of ['digest', 'buildKey', 'simpleTags', 'created'] as const) {
-    if (canonical(a[field]) !== canonical(b[field])) return `${field} ${short(a[field])} vs ${short(b[field])}`;
+    if (canonicalJson(a[field]) !== canonicalJson(b[field])) return `${field} ${short(a[field])} vs ${short(b[field])}`;
   }
   return 'the records differ';
 }
@@ -116,9 +117,3 @@ function short(value: unknown): string {
   return value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** JSON with keys sorted, so that key order does not count as a difference. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  ) ?? 'undefined';
-}

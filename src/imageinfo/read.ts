@@ -163,14 +163,27 @@ function toFromImage(raw: unknown, path: Path): FromImageRecord {
 
 function toInputs(raw: unknown, path: Path): InputsRecord {
   const o = object(raw, path);
-  return {
+  const inputs = {
     ...o,
     dockerfile: string(o, 'dockerfile', path),
     context: string(o, 'context', path),
     contextFiles: stringMap(o, 'contextFiles', path),
     buildArgs: stringMap(o, 'buildArgs', path),
     platform: string(o, 'platform', path),
-  } as InputsRecord;
+  } as InputsRecord & JsonObject;
+  assign(inputs, 'keyVersion', keyVersion(o, path));
+  assign(inputs, 'buildPlatform', optionalString(o, 'buildPlatform', path));
+  return inputs;
+}
+
+/** Absent in records keyed before version 2. */
+function keyVersion(o: JsonObject, path: Path): number | undefined {
+  const value = o.keyVersion;
+  if (value == null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ShapeError([...path, 'keyVersion'], `keyVersion must be a whole number from 1, found ${describe(value)}`);
+  }
+  return value;
 }
 
 function object(raw: unknown, path: Path, what = 'an object'): JsonObject {

@@ -3,6 +3,7 @@
  * (`variant`, `buildKey`, `fromImages`, `inputs`) on each platform. Files written by ImageBuilder lack them.
  * Fields this module does not know are kept on the objects as read and written back unchanged.
  */
+import type { KeyRead, RecordedInputs } from '../build-key.js';
 
 export interface ImageInfo {
   schemaVersion: string;
@@ -34,31 +35,20 @@ export interface LayerRecord {
   size: number;
 }
 
-export interface FromImageRecord {
-  /** Stage name, or index as a string; '' for the syntax frontend. */
-  stage: string;
-  instruction: 'FROM' | 'COPY' | 'ADD' | 'MOUNT' | 'SYNTAX' | 'ONBUILD';
-  /** Normalized reference as read, e.g. `127.0.0.1:5000/base/busybox:1`. */
-  ref: string;
+/**
+ * One read of the build key's material (KeyRead) as image-info records it: its source flattened into
+ * `internal` and `buildKey`, and the image digest known for internal reads too.
+ */
+export type FromImageRecord = Pick<KeyRead, 'stage' | 'instruction' | 'ref'> & {
   /** Per-platform digest read (`sha256:...`); for an internal image not yet built, ''. */
   digest: string;
   internal: boolean;
   /** For internal images: the upstream platform's build key. */
   buildKey?: string;
-}
+};
 
-/** What the build key was computed from, kept so that a changed key can be explained. */
-export interface InputsRecord {
-  /** sha256 of the Dockerfile's bytes. */
-  dockerfile: string;
-  /** Digest of the build context (see ContextHash). */
-  context: string;
-  /** Per-file digests of the context (see ContextHash.files). */
-  contextFiles: Record<string, string>;
-  buildArgs: Record<string, string>;
-  /** `linux/amd64` form. */
-  platform: string;
-}
+/** What the build key was computed from (the key material but its reads), kept so that a changed key can be explained. */
+export type InputsRecord = RecordedInputs;
 
 export interface PlatformRecord {
   /** Dockerfile path relative to the manifest folder, as ImageBuilder records it (a folder or file). */

@@ -58,7 +58,7 @@ function platform(p: JsonObject): JsonObject {
       case 'fromImages':
         return (value as JsonObject[]).map((read) => ordered(read, ['stage', 'instruction', 'ref', 'digest', 'internal', 'buildKey'], [], keep));
       case 'inputs':
-        return ordered(value as JsonObject, ['dockerfile', 'context', 'contextFiles', 'buildArgs', 'platform'], [], (k, v) =>
+        return ordered(value as JsonObject, ['keyVersion', 'dockerfile', 'context', 'contextFiles', 'buildArgs', 'platform', 'buildPlatform'], [], (k, v) =>
           k === 'contextFiles' || k === 'buildArgs' ? sortedKeys(v as JsonObject) : v,
         );
       default:

@@ -1,4 +1,8 @@
-/** Why a platform's build key differs from the recorded one, from the recorded inputs and reads. */
+/**
+ * Why a platform's build key differs from the recorded one: the key material, field by field, against
+ * the recorded inputs and reads.
+ */
+import { BUILD_KEY_VERSION, recordedKeyVersion, type BuildKeyMaterial } from '../build-key.js';
 import { shortDigest } from '../digest.js';
 import type { FromImageRecord, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { KeyedPlatform } from './keys.js';
@@ -6,15 +10,63 @@ import type { PlatformPlan, Reason } from './types.js';
 
 type ReasonOf<K extends Reason['kind']> = Extract<Reason, { kind: K }>;
 
+interface Comparison {
+  current: KeyedPlatform;
+  record: PlatformRecord & { buildKey: string };
+  /** The current reads as the record will hold them, parallel to `current.material.reads`. */
+  fromImages: FromImageRecord[];
+  planned: ReadonlyMap<string, PlatformPlan>;
+}
+
+/**
+ * How a change of each key material field reads, in the order reasons are listed. The mapped type makes
+ * a field added to BuildKeyMaterial a compile error here until its change is explained.
+ */
+const FIELD_CHANGES: { [F in keyof BuildKeyMaterial]-?: (c: Comparison, old: InputsRecord | undefined) => Reason[] } = {
+  dockerfile: ({ current }, old) =>
+    old && old.dockerfile !== current.inputs.dockerfile
+      ? [{ kind: 'dockerfile-changed', detail: `${current.platform.dockerfile} changed (${shortDigest(old.dockerfile)} → ${shortDigest(current.inputs.dockerfile)})` }]
+      : [],
+  context: ({ current }, old) => (old && old.context !== current.inputs.context ? [contextChange(old.contextFiles ?? {}, current.inputs.contextFiles)] : []),
+  buildArgs: ({ current }, old) => {
+    const args = old ? changedKeys(old.buildArgs ?? {}, current.inputs.buildArgs) : [];
+    // Names only: build args may carry secrets, and values never belong in logs.
+    return args.length > 0 ? [{ kind: 'build-args-changed', detail: `build args changed: ${args.join(', ')}`, args }] : [];
+  },
+  platform: ({ current }, old) => {
+    const now = current.inputs.platform;
+    return old && old.platform !== now ? [{ kind: 'platform-changed', detail: `platform changed: ${old.platform} → ${now}`, old: old.platform, new: now }] : [];
+  },
+  buildPlatform: ({ current }, old) => {
+    const was = old?.buildPlatform ?? '';
+    const now = current.inputs.buildPlatform ?? '';
+    return old && was !== now
+      ? [{ kind: 'build-platform-changed', detail: `build platform changed: ${was || 'none'} → ${now || 'none'}`, old: was, new: now }]
+      : [];
+  },
+  reads: ({ current, record, fromImages, planned }) => (record.fromImages ? readChanges(current, record.fromImages, fromImages, planned) : []),
+};
+
 export function explainKeyChange(
   current: KeyedPlatform,
   record: PlatformRecord & { buildKey: string },
   fromImages: FromImageRecord[],
   planned: ReadonlyMap<string, PlatformPlan>,
 ): Reason[] {
-  const reasons: Reason[] = [];
-  if (record.inputs) reasons.push(...inputChanges(current, record.inputs));
-  if (record.fromImages) reasons.push(...readChanges(current, record.fromImages, fromImages, planned));
+  // Recorded inputs say which key format the recorded key has; across formats, fields compare as apples and pears.
+  const recordedVersion = record.inputs ? recordedKeyVersion(record.inputs) : BUILD_KEY_VERSION;
+  if (recordedVersion !== BUILD_KEY_VERSION) {
+    return [
+      {
+        kind: 'key-format-changed',
+        detail: `key format changed (v${recordedVersion} → v${BUILD_KEY_VERSION})`,
+        old: recordedVersion,
+        new: BUILD_KEY_VERSION,
+      },
+    ];
+  }
+  const comparison: Comparison = { current, record, fromImages, planned };
+  const reasons = Object.values(FIELD_CHANGES).flatMap((explain) => explain(comparison, record.inputs));
   if (reasons.length === 0) {
     reasons.push({
       kind: 'build-key-changed',
@@ -22,25 +74,6 @@ export function explainKeyChange(
       old: record.buildKey,
       new: current.key,
     });
-  }
-  return reasons;
-}
-
-function inputChanges(current: KeyedPlatform, old: InputsRecord): Reason[] {
-  const now = current.inputs;
-  const reasons: Reason[] = [];
-  if (old.dockerfile !== now.dockerfile) {
-    reasons.push({
-      kind: 'dockerfile-changed',
-      detail: `${current.platform.dockerfile} changed (${shortDigest(old.dockerfile)} → ${shortDigest(now.dockerfile)})`,
-    });
-  }
-  if (old.context !== now.context) reasons.push(contextChange(old.contextFiles ?? {}, now.contextFiles));
-  const args = changedKeys(old.buildArgs ?? {}, now.buildArgs);
-  // Names only: build args may carry secrets, and values never belong in logs.
-  if (args.length > 0) reasons.push({ kind: 'build-args-changed', detail: `build args changed: ${args.join(', ')}`, args });
-  if (old.platform !== now.platform) {
-    reasons.push({ kind: 'platform-changed', detail: `platform changed: ${old.platform} → ${now.platform}`, old: old.platform, new: now.platform });
   }
   return reasons;
 }

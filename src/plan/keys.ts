@@ -1,49 +1,67 @@
-/** Every platform's build key and the material it came from, computed in build order. */
+/** Every platform's build key and the material it came from, computed once per plan, in build order. */
+import { BUILD_KEY_VERSION, buildKey, type BuildKeyMaterial, type KeyRead } from '../build-key.js';
 import type { BuildGraph, ClassifiedRead } from '../graph/types.js';
 import { findPlatformRecord } from '../imageinfo/index.js';
 import type { InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { ManifestPlatform } from '../manifest/types.js';
 import { formatPlatform, manifestTargetPlatform } from '../platform.js';
 import type { ResolvedImage } from '../registry/types.js';
-import { buildKey, resolutionKey, type KeyRead } from './key.js';
 import type { PlanInput } from './types.js';
 
 export interface KeyedPlatform {
   platform: ManifestPlatform;
   key: string;
+  /** What `key` was computed from. */
+  material: BuildKeyMaterial;
+  /** Parallel to `material.reads`: how the graph classified each read (the upstream's id for internal ones). */
   reads: ClassifiedRead[];
-  /** Parallel to `reads`: what entered the key for each. */
-  keyReads: KeyRead[];
+  /** The material as the record keeps it (see recordedInputs). */
   inputs: InputsRecord;
   record: PlatformRecord | undefined;
 }
 
 export type KeyInput = Pick<PlanInput, 'graph' | 'platforms' | 'resolved' | 'previous'>;
 
-export function computeKeys(input: KeyInput): Map<string, KeyedPlatform> {
+/** Keyed platforms by id, in build order. */
+export type Keys = ReadonlyMap<string, KeyedPlatform>;
+
+export function computeKeys(input: KeyInput): Keys {
   const keyed = new Map<string, KeyedPlatform>();
   for (const platform of input.graph.order) {
     const sources = input.platforms.get(platform.id);
     if (!sources) throw new Error(`planner: no sources for platform ${platform.id}`);
     const reads = input.graph.reads.get(platform.id) ?? [];
-    const keyReads = reads.map((read) => ({
-      stage: read.read.stage,
-      instruction: read.read.instruction,
-      ref: read.ref,
-      digest: read.internal !== undefined ? upstreamKey(keyed, read.internal) : resolvedImage(input.resolved, read).digest,
-    }));
-    const inputs: InputsRecord = {
+    const material: BuildKeyMaterial = {
       dockerfile: sources.dockerfileDigest,
       context: sources.context.digest,
-      contextFiles: sources.context.files,
       buildArgs: platform.buildArgs,
       // Canonical, so arm64 and arm64/v8 are one platform; Windows with its release (`windows(10.0.20348)/amd64`).
       platform: formatPlatform(manifestTargetPlatform(platform)),
+      ...(sources.buildPlatform ? { buildPlatform: sources.buildPlatform } : {}),
+      reads: reads.map((read) => keyRead(read, keyed, input.resolved)),
     };
-    const key = buildKey({ ...inputs, reads: keyReads, ...(sources.buildPlatform ? { buildPlatform: sources.buildPlatform } : {}) });
-    keyed.set(platform.id, { platform, key, reads, keyReads, inputs, record: findPlatformRecord(input.previous, platform.repo, platform) });
+    keyed.set(platform.id, {
+      platform,
+      key: buildKey(material),
+      material,
+      reads,
+      inputs: recordedInputs(material, sources.context.files),
+      record: findPlatformRecord(input.previous, platform.repo, platform),
+    });
   }
   return keyed;
+}
+
+/** The record's `inputs`, derived from the material: all but the reads, plus what explains a context change. */
+function recordedInputs(material: BuildKeyMaterial, contextFiles: Record<string, string>): InputsRecord {
+  const { reads: _recordedAsFromImages, ...inputs } = material;
+  return { keyVersion: BUILD_KEY_VERSION, ...inputs, contextFiles };
+}
+
+function keyRead(read: ClassifiedRead, keyed: ReadonlyMap<string, KeyedPlatform>, resolved: PlanInput['resolved']): KeyRead {
+  const source: KeyRead['source'] =
+    read.internal !== undefined ? { kind: 'upstream', buildKey: upstreamKey(keyed, read.internal) } : { kind: 'image', digest: resolvedImage(resolved, read).digest };
+  return { stage: read.read.stage, instruction: read.read.instruction, ref: read.ref, source };
 }
 
 export function resolvedImage(resolved: PlanInput['resolved'], read: ClassifiedRead): ResolvedImage {
@@ -52,11 +70,16 @@ export function resolvedImage(resolved: PlanInput['resolved'], read: ClassifiedR
   return image;
 }
 
-function upstreamKey(keyed: Map<string, KeyedPlatform>, id: string): string {
+function upstreamKey(keyed: ReadonlyMap<string, KeyedPlatform>, id: string): string {
   const upstream = keyed.get(id);
   // The graph orders upstreams first; a miss here is a bug in the graph, not in the input.
   if (!upstream) throw new Error(`planner: upstream ${id} is not keyed yet`);
   return upstream.key;
+}
+
+/** The key under which the shell stores the ResolvedImage of an external `ref` read for `platform`. */
+export function resolutionKey(ref: string, platform: string): string {
+  return `${ref} ${platform}`;
 }
 
 /** The distinct external (reference, platform) pairs the shell must resolve, in build order. */

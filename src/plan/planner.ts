@@ -10,12 +10,13 @@
 import { digestOfReference } from '../digest.js';
 import type { FromImageRecord, PlatformRecord } from '../imageinfo/types.js';
 import { explainKeyChange } from './explain.js';
-import { computeKeys, resolvedImage, type KeyedPlatform } from './keys.js';
+import { computeKeys, type KeyedPlatform, type Keys } from './keys.js';
 import type { Plan, PlanInput, PlatformPlan, Reason } from './types.js';
 
-export function planBuilds(input: PlanInput): Plan {
+/** `keys`: computeKeys(input), when the caller has them already (the shell computes them once per plan). */
+export function planBuilds(input: PlanInput, keys: Keys = computeKeys(input)): Plan {
   const planned = new Map<string, PlatformPlan>();
-  for (const keyed of computeKeys(input).values()) {
+  for (const keyed of keys.values()) {
     planned.set(keyed.platform.id, planPlatform(keyed, input, planned));
   }
   return { platforms: [...planned.values()] };
@@ -25,10 +26,10 @@ export function planBuilds(input: PlanInput): Plan {
  * The recorded image digests whose existence decides between reuse and `image-missing`: those of
  * platforms whose key is unchanged. The others rebuild whatever the registry says.
  */
-export function reuseCandidates(input: Omit<PlanInput, 'existing'>): string[] {
+export function reuseCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys = computeKeys(input)): string[] {
   if (input.noCache) return [];
   const candidates = new Set<string>();
-  for (const { key, record } of computeKeys(input).values()) {
+  for (const { key, record } of keys.values()) {
     if (record?.buildKey === key && record.digest) candidates.add(record.digest);
   }
   return [...candidates];
@@ -36,7 +37,7 @@ export function reuseCandidates(input: Omit<PlanInput, 'existing'>): string[] {
 
 function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyMap<string, PlatformPlan>): PlatformPlan {
   const { platform, record } = keyed;
-  const fromImages = toFromImages(keyed, input, planned);
+  const fromImages = toFromImages(keyed, planned);
   const reasons = decisionReasons(keyed, input, fromImages, planned);
   if (input.noCache) reasons.push({ kind: 'no-cache', detail: '--no-cache: every image builds' });
   const decision = reasons.length > 0 ? 'build' : 'reuse';
@@ -86,16 +87,11 @@ function imageMissing(record: PlatformRecord, existing: ReadonlySet<string>): Re
  * The reads as image-info records them. Internal images enter with their build key and, when the
  * upstream is reused, its recorded digest; an upstream about to build has no digest yet ('').
  */
-export function toFromImages(
-  keyed: KeyedPlatform,
-  input: Pick<PlanInput, 'resolved'>,
-  planned: ReadonlyMap<string, PlatformPlan>,
-): FromImageRecord[] {
-  return keyed.reads.map((read, i) => {
-    const base = { stage: read.read.stage, instruction: read.read.instruction, ref: read.ref };
-    if (read.internal === undefined) return { ...base, digest: resolvedImage(input.resolved, read).digest, internal: false };
-    const upstream = planned.get(read.internal);
+function toFromImages(keyed: KeyedPlatform, planned: ReadonlyMap<string, PlatformPlan>): FromImageRecord[] {
+  return keyed.material.reads.map(({ source, ...read }, i) => {
+    if (source.kind === 'image') return { ...read, digest: source.digest, internal: false };
+    const upstream = planned.get(keyed.reads[i]?.internal ?? '');
     const digest = upstream?.decision === 'reuse' ? digestOfReference(upstream.previous?.digest ?? '') : '';
-    return { ...base, digest, internal: true, buildKey: keyed.keyReads[i]?.digest ?? '' };
+    return { ...read, digest, internal: true, buildKey: source.buildKey };
   });
 }

@@ -54,6 +54,10 @@ export type Reason =
   | { kind: 'upstream-rebuilt'; detail: string; upstream: string; path: string[] }
   | { kind: 'image-missing'; detail: string; digest: string }
   | { kind: 'no-cache'; detail: string }
+  /** The engine platform a BUILDPLATFORM-dependent Dockerfile is keyed with changed; '' is none. */
+  | { kind: 'build-platform-changed'; detail: string; old: string; new: string }
+  /** The record's key has another key format (BUILD_KEY_VERSION): every platform rebuilds once. */
+  | { kind: 'key-format-changed'; detail: string; old: number; new: number }
   /** The key changed but the record holds too little to say which input did (e.g. a record read from labels). */
   | { kind: 'build-key-changed'; detail: string; old: string; new: string };
 

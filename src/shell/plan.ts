@@ -17,7 +17,7 @@ import { readImageInfo } from '../imageinfo/index.js';
 import type { ImageInfo } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
-import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
+import { computeKeys, externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
 import { formatPlatformForBuild, parsePlatform, type TargetPlatform } from '../platform.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
@@ -135,17 +135,19 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
     previous,
     noCache: options.noCache ?? false,
   };
+  // Keyed once: the keys say which recorded images to look for, then decide.
+  const keys = computeKeys(partial);
   // Records read back from labels were just fetched from the registry: their images exist.
   const existing = new Set<string>(fromLabels ? recordedDigests(previous) : []);
   await Promise.all(
-    reuseCandidates(partial)
+    reuseCandidates(partial, keys)
       .filter((digestRef) => !existing.has(digestRef))
       .map(async (digestRef) => {
         if (await options.registry.exists(digestRef)) existing.add(digestRef);
       }),
   );
   const input: PlanInput = { ...partial, existing };
-  return { ...repo, previous, input, plan: planBuilds(input) };
+  return { ...repo, previous, input, plan: planBuilds(input, keys) };
 }
 
 function recordedDigests(info: ImageInfo | undefined): string[] {

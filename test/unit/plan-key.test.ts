@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildKey, externalResolutions, planBuilds, resolutionKey, type BuildKeyMaterial } from '../../src/plan/index.js';
+import { contextDigest, CONTEXT_DIGEST_VERSION } from '../../src/context/index.js';
+import { BUILD_KEY_VERSION, buildKey, externalResolutions, planBuilds, resolutionKey, type BuildKeyMaterial } from '../../src/plan/index.js';
 import type { PlanInput } from '../../src/plan/types.js';
 import { analysis, fromOnly, makeManifest, planOf, REGISTRY, sha, simpleManifest, World } from '../helpers/plan-fixtures.js';
 
@@ -12,8 +13,8 @@ const material: BuildKeyMaterial = {
   buildArgs: { A: '1', B: '2' },
   platform: 'linux/amd64',
   reads: [
-    { stage: 'build', instruction: 'FROM', ref: 'docker.io/library/debian:12', digest: sha('debian') },
-    { stage: '1', instruction: 'COPY', ref: `${R}/r:base`, digest: sha('upstream key') },
+    { stage: 'build', instruction: 'FROM', ref: 'docker.io/library/debian:12', source: { kind: 'image', digest: sha('debian') } },
+    { stage: '1', instruction: 'COPY', ref: `${R}/r:base`, source: { kind: 'upstream', buildKey: sha('upstream key') } },
   ],
 };
 
@@ -42,8 +43,8 @@ describe('buildKey', () => {
       'read stage': { ...material, reads: [{ ...first, stage: 'other' }, second] },
       'read instruction': { ...material, reads: [first, { ...second, instruction: 'ADD' }] },
       'read ref': { ...material, reads: [{ ...first, ref: 'docker.io/library/debian:13' }, second] },
-      'read digest': { ...material, reads: [{ ...first, digest: sha('debian 2') }, second] },
-      'upstream key': { ...material, reads: [first, { ...second, digest: sha('upstream key 2') }] },
+      'read digest': { ...material, reads: [{ ...first, source: { kind: 'image', digest: sha('debian 2') } }, second] },
+      'upstream key': { ...material, reads: [first, { ...second, source: { kind: 'upstream', buildKey: sha('upstream key 2') } }] },
       'read order': { ...material, reads: [second, first] },
       'read removed': { ...material, reads: [first] },
       'read repeated': { ...material, reads: [first, second, second] },
@@ -57,6 +58,54 @@ describe('buildKey', () => {
       assert.equal(clash, undefined, `${name} gives the same key as ${clash?.[0]}`);
       keys.set(name, key);
     }
+  });
+});
+
+/**
+ * Golden keys: the exact build key of a fixed material, per key format version. A change to what enters
+ * the key or how it is serialized fails here: every user's images would rebuild on upgrade. If that is
+ * intended, bump BUILD_KEY_VERSION (plans then say "key format changed (vN → vN+1)") and add the new
+ * version's key below. Never edit an existing entry.
+ */
+const GOLDEN_BUILD_KEYS: Record<number, { material: string; withBuildPlatform: string }> = {
+  2: {
+    material: 'sha256:912f250f8e11c1d7bb2adce260ddf6e2f90dc56bcd646b6f550aeefa5a192b98',
+    withBuildPlatform: 'sha256:12225b8f6a13f41e1330ff152f622d315bc6af3aee14e9c9ed3fdbbcf684b756',
+  },
+};
+
+/** Golden context digests, per CONTEXT_DIGEST_VERSION; the same rules (a bump here is a key format bump too). */
+const GOLDEN_CONTEXT_DIGESTS: Record<number, { empty: string; files: string }> = {
+  1: {
+    empty: 'sha256:6a5a7a8df16ae8a1aa93b54ccc792a2afb0eee0a932b1d0d42f7f367978c45eb',
+    files: 'sha256:c9fc0b810167a77a70e0cca9ab64c4269a31da01358f38d69511d700c02b477f',
+  },
+};
+
+describe('key stability (golden keys)', () => {
+  it(`pins the build key of a fixed material for key format v${BUILD_KEY_VERSION}`, () => {
+    const golden = GOLDEN_BUILD_KEYS[BUILD_KEY_VERSION];
+    assert.equal(buildKey(material), golden?.material, 'the build key format changed: see the comment on GOLDEN_BUILD_KEYS');
+    assert.equal(buildKey({ ...material, buildPlatform: 'linux/arm64' }), golden?.withBuildPlatform);
+    assert.equal(buildKey({ ...material, buildPlatform: '' }), golden?.material, 'no build platform is keyed as none');
+  });
+
+  it(`pins the context digest of fixed entries for context format v${CONTEXT_DIGEST_VERSION}`, () => {
+    const golden = GOLDEN_CONTEXT_DIGESTS[CONTEXT_DIGEST_VERSION];
+    assert.equal(contextDigest([]), golden?.empty, 'the context digest format changed: see the comment on GOLDEN_CONTEXT_DIGESTS');
+    assert.equal(
+      contextDigest([
+        ['a/b.txt', sha('b')],
+        ['run.sh', `${sha('run')}+x`],
+        ['z', 'link:a/b.txt'],
+      ]),
+      golden?.files,
+    );
+  });
+
+  it('keeps composed digests of different kinds apart: a context digest is never a build key', () => {
+    assert.notEqual(contextDigest([]), sha('[]'), 'the context digest carries its format tag');
+    assert.ok(!Object.values(GOLDEN_BUILD_KEYS).some((golden) => golden.material === contextDigest([])));
   });
 });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ImageInfo } from '../../src/imageinfo/types.js';
-import { planBuilds, renderPlanJson, renderPlanText, reuseCandidates } from '../../src/plan/index.js';
-import type { Plan, Reason } from '../../src/plan/types.js';
+import { BUILD_KEY_VERSION, planBuilds, renderPlanJson, renderPlanText, reuseCandidates } from '../../src/plan/index.js';
+import type { Plan, PlanInput, Reason } from '../../src/plan/types.js';
 import {
   analysis,
   asImageBuilderRecords,
@@ -422,6 +422,22 @@ describe('planBuilds: records that cannot explain a new key', () => {
     ]);
   });
 
+  it('key-format-changed, and only that, when the record was keyed with another key format version', () => {
+    const w = world();
+    const info = w.baseline();
+    const record = recordOf(info, 'r:args', w.manifest);
+    // A record written before key format 2 has no keyVersion, and its key was computed the old way.
+    assert.ok(record.inputs);
+    delete record.inputs.keyVersion;
+    record.buildKey = sha('a version 1 key');
+    w.changeDockerfile('r:args');
+    const reasons = planOf(w.plan(info), 'r:args').reasons;
+    assert.deepEqual(reasons, [
+      { kind: 'key-format-changed', detail: `key format changed (v1 → v${BUILD_KEY_VERSION})`, old: 1, new: BUILD_KEY_VERSION },
+    ]);
+    assert.deepEqual(reasonKinds(w.plan(info), 'r:base'), [], 'records of the current format are unaffected');
+  });
+
   it('build-key-changed when the recorded inputs match but the key does not (another key version)', () => {
     const w = world();
     const info = w.baseline();
@@ -555,5 +571,18 @@ describe('planBuilds: platforms as BuildKit and the registry define them', () =>
     assert.notEqual(planOf(onAmd64, 'r:app').buildKey, planOf(onArm64, 'r:app').buildKey);
     assert.notEqual(planOf(onAmd64, 'r:app').buildKey, planOf(before, 'r:app').buildKey);
     assert.equal(planOf(onArm64, 'r:base').buildKey, planOf(before, 'r:base').buildKey);
+  });
+
+  it('a changed build platform is named as the reason', () => {
+    const w = world();
+    const input = w.input(undefined);
+    const app = input.platforms.get('r:app');
+    assert.ok(app);
+    const on = (platform: string): PlanInput => ({ ...input, platforms: new Map([...input.platforms, ['r:app', { ...app, buildPlatform: platform }]]) });
+    const built = w.carryOut(planBuilds(on('linux/amd64')));
+    const plan = planBuilds({ ...on('linux/arm64'), previous: built });
+    assert.deepEqual(planOf(plan, 'r:app').reasons, [
+      { kind: 'build-platform-changed', detail: 'build platform changed: linux/amd64 → linux/arm64', old: 'linux/amd64', new: 'linux/arm64' },
+    ]);
   });
 });
