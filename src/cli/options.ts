@@ -9,8 +9,8 @@ export function manifestOptions(command: Command): Command {
     .addOption(
       new Option('--var <name=value>', 'override a manifest variable (repeatable)').argParser(collectVar).default({}),
     )
-    .option('--registry-override <host>', "use this registry instead of the manifest's (ImageBuilder's option of the same name)")
-    .option('--repo-prefix <prefix>', 'prepend this to every repo name, e.g. staging/ (ImageBuilder\'s option of the same name)');
+    .option('--registry-override <host>', "push to and read the manifest's images from this registry instead of its own (ImageBuilder's option)")
+    .option('--repo-prefix <prefix>', 'push to and read the manifest\'s repos under this prefix, e.g. staging/ (ImageBuilder\'s option)');
 }
 
 function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
@@ -22,6 +22,13 @@ function collectVar(value: string, previous: Record<string, string>): Record<str
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+
+/** ImageBuilder's base image override, for the commands that resolve and build external images. */
+export function baseOverrideOptions(command: Command): Command {
+  return command
+    .option('--base-override-regex <regex>', 'read external images whose reference this matches from elsewhere, e.g. a mirror (with --base-override-sub)')
+    .option('--base-override-sub <sub>', 'what a match of --base-override-regex becomes ($1 and ${name} as in ImageBuilder)');
+}
 
 /** Options for commands that talk to registries. */
 export function registryOptions(command: Command): Command {
@@ -38,6 +45,9 @@ export interface ManifestCommandOptions {
   var: Record<string, string>;
   registryOverride?: string;
   repoPrefix?: string;
+  /** Only on commands with `baseOverrideOptions`. */
+  baseOverrideRegex?: string;
+  baseOverrideSub?: string;
 }
 
 export function manifestLoadOptions(options: ManifestCommandOptions): {
@@ -45,11 +55,15 @@ export function manifestLoadOptions(options: ManifestCommandOptions): {
   vars: Record<string, string>;
   registryOverride?: string;
   repoPrefix?: string;
+  baseOverrideRegex?: string;
+  baseOverrideSub?: string;
 } {
   return {
     manifestFile: options.manifest,
     vars: options.var,
     registryOverride: options.registryOverride,
     repoPrefix: options.repoPrefix,
+    baseOverrideRegex: options.baseOverrideRegex,
+    baseOverrideSub: options.baseOverrideSub,
   };
 }

@@ -5,7 +5,7 @@
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { ClassifiedRead } from '../graph/types.js';
 import type { FromImageRecord } from '../imageinfo/types.js';
-import { formatReference, parseReference, pinnedReference } from '../reference.js';
+import { formatReference, normalizeReference, parseReference, pinnedReference } from '../reference.js';
 import type { DockerfilePin } from './pin.js';
 
 /** What the run knows about an upstream platform's image. */
@@ -75,16 +75,18 @@ function pinTarget(
   record: FromImageRecord,
   upstream: (id: string) => UpstreamImage | undefined,
 ): { ref?: string; digest?: string } {
+  // Where the image is read: the internal image at this run's location, or the base override's target.
+  const at = read.source ?? read.ref;
   if (read.internal === undefined) {
     if (!record.digest) throw new Error(`build: ${read.ref} (line ${read.read.line}) has no resolved digest`);
-    return { ref: withDigest(read.ref, record.digest), digest: record.digest };
+    return { ref: withDigest(at, record.digest), digest: record.digest };
   }
   const image = upstream(read.internal);
   const digest = image?.digest || record.digest;
-  if (digest) return { ref: withDigest(read.ref, digest), digest };
+  if (digest) return { ref: withDigest(at, digest), digest };
   // Built in this run and not pushed: the local engine has it under the upstream's own tags only.
   const local = image?.localRefs ?? [];
-  if (local.length === 0 || local.includes(read.ref)) return { ref: read.read.ref };
+  if (local.length === 0 || local.includes(at)) return { ref: normalizeReference(read.read.ref) === at ? read.read.ref : at };
   return { ref: local[0] };
 }
 

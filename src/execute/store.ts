@@ -2,7 +2,7 @@
  * The image-info file during a build run: every finished platform (and published index) is written
  * at once, atomically, so an interrupted or failing run keeps everything it built.
  */
-import { readImageInfo, setImageManifest, upsertPlatformRecord, writeImageInfo } from '../imageinfo/index.js';
+import { readImageInfo, setImageManifest, upsertPlatformRecord, withManifestRepoNames, writeImageInfo } from '../imageinfo/index.js';
 import { canonicalJson } from '../digest.js';
 import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
@@ -33,9 +33,11 @@ export class ImageInfoStore {
    * only a start from the file itself lets an unchanged record skip its write.
    */
   static async open(file: string, manifest: Manifest, previous?: ImageInfo): Promise<ImageInfoStore> {
-    if (previous) return new ImageInfoStore(file, manifest, previous, false);
+    if (previous) return new ImageInfoStore(file, manifest, withManifestRepoNames(previous, manifest), false);
     const read = await readImageInfo(file);
-    return new ImageInfoStore(file, manifest, read ?? { schemaVersion: '2.0', repos: [] }, read !== undefined);
+    const info = read && withManifestRepoNames(read, manifest);
+    // A file whose repo names were rewritten on read is not what the next write would leave alone.
+    return new ImageInfoStore(file, manifest, info ?? { schemaVersion: '2.0', repos: [] }, read !== undefined && info === read);
   }
 
   get info(): ImageInfo {

@@ -5,7 +5,7 @@
 import { displayPath } from '../paths.js';
 import type { DockerfileAnalysis, ImageRead, ReadInstruction } from '../dockerfile/types.js';
 import { InputError } from '../errors.js';
-import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
+import { publicTag, qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
 import { canonicalPlatform, formatPlatform, manifestTargetPlatform, parsePlatform, samePlatform, type TargetPlatform } from '../platform.js';
 import { formatReference, normalizeReference, parseReference } from '../reference.js';
 import type { BuildGraph, ClassifiedRead, EdgeVia, GraphEdge } from './types.js';
@@ -37,7 +37,7 @@ export function buildGraph(manifest: Manifest, analyses: Map<string, DockerfileA
   for (const platform of platforms) {
     const analysis = analyses.get(platform.id);
     if (!analysis) throw new Error(`no Dockerfile analysis for platform ${platform.id}`);
-    const classified = reachableReads(analysis).map((read) => classifyRead(read, platform, tags));
+    const classified = reachableReads(analysis).map((read) => classifyRead(read, platform, tags, manifest));
     reads.set(platform.id, classified);
     for (const c of classified) {
       if (c.internal === undefined) continue;
@@ -64,31 +64,52 @@ function reachableReads(analysis: DockerfileAnalysis): ImageRead[] {
   return analysis.reads.filter((read) => read.stageIndex < 0 || analysis.stages[read.stageIndex]?.reachable !== false);
 }
 
-interface TagIndex {
-  /** Normalized `<registry>/<repo>:<tag>` of a platform tag → that platform. */
-  platformTags: Map<string, ManifestPlatform>;
-  /** Normalized `<registry>/<repo>:<sharedTag>` → the platforms of that image. */
-  sharedTags: Map<string, ManifestPlatform[]>;
+/** One of the manifest's tags, under both of its names. */
+interface InternalTag {
+  /** Normalized public name (`publicTag`): what keys and records use. */
+  ref: string;
+  /** Normalized name at this run's location (`qualifiedTag`): what the build reads. */
+  located: string;
 }
 
+interface TagIndex {
+  /** Normalized public or located name of a platform tag → that platform. */
+  platformTags: Map<string, { platform: ManifestPlatform; tag: InternalTag }>;
+  /** Normalized public or located name of a shared tag → the platforms of that image. */
+  sharedTags: Map<string, { platforms: ManifestPlatform[]; tag: InternalTag }>;
+}
+
+/**
+ * Every tag of the manifest under its public name, which Dockerfiles use (`FROM mcr.microsoft.com/<repo>:<tag>`),
+ * and under its name at this run's location, which `$(Repo:<id>)` gives build args. Without
+ * --registry-override and --repo-prefix the two are the same.
+ */
 function indexTags(manifest: Manifest): TagIndex {
-  const platformTags = new Map<string, ManifestPlatform>();
-  const sharedTags = new Map<string, ManifestPlatform[]>();
+  const platformTags: TagIndex['platformTags'] = new Map();
+  const sharedTags: TagIndex['sharedTags'] = new Map();
+  const names = (repo: string, tag: string): InternalTag | undefined => {
+    const ref = normalizeReference(publicTag(manifest, repo, tag));
+    const located = normalizeReference(qualifiedTag(manifest, repo, tag));
+    return ref && located ? { ref, located } : undefined;
+  };
   for (const repo of manifest.repos) {
     for (const image of repo.images) {
-      for (const tag of image.sharedTags) {
-        const ref = normalizeReference(qualifiedTag(manifest, repo.name, tag));
-        if (ref && !sharedTags.has(ref)) sharedTags.set(ref, image.platforms);
+      for (const name of image.sharedTags) {
+        const tag = names(repo.name, name);
+        if (!tag) continue;
+        for (const key of [tag.ref, tag.located]) if (!sharedTags.has(key)) sharedTags.set(key, { platforms: image.platforms, tag });
       }
       for (const platform of image.platforms) {
-        for (const tag of platform.tags) {
-          const ref = normalizeReference(qualifiedTag(manifest, platform.repo, tag));
-          if (!ref) continue;
-          const other = platformTags.get(ref);
-          if (other && other.id !== platform.id) {
-            throw new InputError(platform.location.file, platform.location.path, `tag ${ref} is also a tag of ${other.id}`);
+        for (const name of platform.tags) {
+          const tag = names(platform.repo, name);
+          if (!tag) continue;
+          for (const key of new Set([tag.ref, tag.located])) {
+            const other = platformTags.get(key)?.platform;
+            if (other && other.id !== platform.id) {
+              throw new InputError(platform.location.file, platform.location.path, `tag ${key} is also a tag of ${other.id}`);
+            }
+            platformTags.set(key, { platform, tag });
           }
-          platformTags.set(ref, platform);
         }
       }
     }
@@ -96,7 +117,7 @@ function indexTags(manifest: Manifest): TagIndex {
   return { platformTags, sharedTags };
 }
 
-function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagIndex): ClassifiedRead {
+function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagIndex, manifest: Pick<Manifest, 'baseOverride'>): ClassifiedRead {
   const file = displayPath(platform.dockerfilePath || platform.dockerfile);
   const parsed = parseReference(read.ref);
   if (!parsed) throw new InputError(file, `line ${read.line}`, `"${read.ref}" is not a valid image reference`);
@@ -104,20 +125,39 @@ function classifyRead(read: ImageRead, platform: ManifestPlatform, tags: TagInde
   const target = readPlatform(read, platform, file);
   const classified: ClassifiedRead = { read, ref, platform: formatPlatform(target) };
   // A digest pins bytes that exist already; nothing the manifest builds can produce them.
-  if (parsed.digest) return classified;
-  const own = tags.platformTags.get(ref);
-  if (own) return { ...classified, internal: own.id };
-  const image = tags.sharedTags.get(ref);
-  if (!image) return classified;
-  const match = pickSharedPlatform(image, target);
+  const own = parsed.digest ? undefined : tags.platformTags.get(ref);
+  if (own) return internalRead(classified, own.platform, own.tag);
+  const image = parsed.digest ? undefined : tags.sharedTags.get(ref);
+  if (!image) return externalRead(classified, manifest, file);
+  const match = pickSharedPlatform(image.platforms, target);
   if (!match) {
     throw new InputError(
       file,
       `line ${read.line}`,
-      `${read.ref} names the multi-arch image ${ref}, which has no ${formatPlatform(target)} platform (it has ${image.map((p) => formatPlatform(manifestTargetPlatform(p))).join(', ')})`,
+      `${read.ref} names the multi-arch image ${ref}, which has no ${formatPlatform(target)} platform (it has ${image.platforms.map((p) => formatPlatform(manifestTargetPlatform(p))).join(', ')})`,
     );
   }
-  return { ...classified, internal: match.id };
+  return internalRead(classified, match, image.tag);
+}
+
+function internalRead(classified: ClassifiedRead, upstream: ManifestPlatform, tag: InternalTag): ClassifiedRead {
+  const read: ClassifiedRead = { ...classified, ref: tag.ref, internal: upstream.id };
+  if (tag.located !== tag.ref) read.source = tag.located;
+  return read;
+}
+
+/** An external read, redirected by --base-override-regex/--base-override-sub when they match. */
+function externalRead(classified: ClassifiedRead, manifest: Pick<Manifest, 'baseOverride'>, file: string): ClassifiedRead {
+  const override = manifest.baseOverride;
+  if (!override) return classified;
+  const written = classified.read.ref;
+  const rewritten = written.replace(override.pattern, override.replacement);
+  if (rewritten === written) return classified;
+  const source = normalizeReference(rewritten);
+  if (!source) {
+    throw new InputError(file, `line ${classified.read.line}`, `--base-override-regex/--base-override-sub turn ${written} into ${JSON.stringify(rewritten)}, which is not a valid image reference`);
+  }
+  return source === classified.ref ? classified : { ...classified, source };
 }
 
 /**

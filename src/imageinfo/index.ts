@@ -4,3 +4,4 @@ export { findPlatformRecord, recordMatchesPlatform, platformRecordIdentity, osDi
 export { upsertPlatformRecord, setImageManifest, removePlatformsNotIn, type ImageKey } from './update.js';
 export type * from './types.js';
 export { mergeImageInfo, removePlatformsNotInManifest, type ImageInfoSource } from './merge.js';
+export { withManifestRepoNames } from './location.js';

@@ -8,7 +8,7 @@ import { assignIds, RepoImages, type PlatformDraft } from './images.js';
 import { loadSources, type ManifestSources, type RawRepo } from './includes.js';
 import { InputError } from '../errors.js';
 import { at, describeSite, siteError, type Site } from './source.js';
-import type { Manifest, ManifestRepo } from './types.js';
+import { qualifiedRepo, type BaseOverride, type ImageLocation, type Manifest, type ManifestRepo } from './types.js';
 import { Variables } from './variables.js';
 
 export interface LoadManifestOptions {
@@ -20,6 +20,9 @@ export interface LoadManifestOptions {
   registryOverride?: string;
   /** ImageBuilder's `--repo-prefix`: prepended to every repo name (e.g. `staging/`), so a run can publish beside the real repos. */
   repoPrefix?: string;
+  /** ImageBuilder's `--base-override-regex` and `--base-override-sub`: both or neither. */
+  baseOverrideRegex?: string;
+  baseOverrideSub?: string;
 }
 
 /** Host, optional port; `localhost`, a dotted name or a bracketed IPv6 address. */
@@ -39,30 +42,36 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
   const sources = loadSources(abs, file, warn);
-  const registry = options.registryOverride !== undefined ? checkRegistryOverride(options.registryOverride) : checkRegistry(sources);
-  const prefix = checkRepoPrefix(options.repoPrefix ?? '');
+  const registry = checkRegistry(sources);
+  const location: ImageLocation = {
+    registry: options.registryOverride !== undefined ? checkRegistryOverride(options.registryOverride) : registry,
+    repoPrefix: checkRepoPrefix(options.repoPrefix ?? ''),
+  };
+  const baseOverride = checkBaseOverride(options.baseOverrideRegex, options.baseOverrideSub);
   const groups = consolidateRepos(sources.repos);
   if (groups.length === 0) throw sources.main.error(['repos'], 'the manifest and its includes define no repos');
-  const qualifiedNames = repoIdIndex(groups, registry, prefix);
+  const qualifiedNames = repoIdIndex(groups, location);
   const variables = new Variables(sources.variables, options.vars ?? {}, (id) => qualifiedNames.get(id));
   const resolvedVariables = variables.all();
 
   const repos: ManifestRepo[] = [];
   const drafts: PlatformDraft[] = [];
   for (const group of groups) {
-    const built = new RepoImages(prefix + group.name, variables);
+    const built = new RepoImages(group.name, variables);
     for (const part of group.parts) {
       part.json.images.forEach((image, index) => built.add(image, at(part.site, 'images', index)));
     }
     const first = group.parts[0] as RawRepo;
-    const repo: ManifestRepo = { name: prefix + group.name, images: built.images, location: first.site.file.location(first.site.path) };
+    const repo: ManifestRepo = { name: group.name, images: built.images, location: first.site.file.location(first.site.path) };
     if (group.id !== undefined) repo.id = group.id;
     repos.push(repo);
     drafts.push(...built.drafts);
   }
   assignIds(drafts);
   resolveDockerfiles(drafts, dir);
-  return { file: abs, dir, registry, variables: resolvedVariables, repos };
+  const manifest: Manifest = { file: abs, dir, registry, location, variables: resolvedVariables, repos };
+  if (baseOverride) manifest.baseOverride = baseOverride;
+  return manifest;
 }
 
 function checkRegistry(sources: ManifestSources): string {
@@ -90,6 +99,35 @@ function checkRepoPrefix(prefix: string): string {
     throw new InputError('--repo-prefix', undefined, `${JSON.stringify(prefix)} is not a valid repository path prefix, like staging/ or ci/run-42/`);
   }
   return prefix;
+}
+
+function checkBaseOverride(regex: string | undefined, sub: string | undefined): BaseOverride | undefined {
+  if (regex === undefined && sub === undefined) return undefined;
+  if (regex === undefined || sub === undefined) {
+    const [given, missing] = regex === undefined ? ['--base-override-sub', '--base-override-regex'] : ['--base-override-regex', '--base-override-sub'];
+    throw new InputError(given, undefined, `needs ${missing} too (ImageBuilder's options go together)`);
+  }
+  let pattern: RegExp;
+  try {
+    // .NET's Regex.Replace replaces every match, as the `g` flag does.
+    pattern = new RegExp(regex, 'g');
+  } catch (err) {
+    throw new InputError('--base-override-regex', undefined, `${JSON.stringify(regex)} is not a valid regular expression (${(err as Error).message})`);
+  }
+  return { pattern, replacement: dotnetReplacement(sub) };
+}
+
+/**
+ * .NET's substitution syntax in JavaScript's: `${name}` → `$<name>`, `${1}` → `$1`, `$0` → `$&`.
+ * `$1`, `$$` and literal text mean the same in both.
+ */
+export function dotnetReplacement(sub: string): string {
+  return sub.replace(/\$(\$|\{([^}]*)\}|0(?!\d))/g, (whole: string, token: string, name: string | undefined) => {
+    if (token === '$') return '$$';
+    if (token === '0') return '$&';
+    if (name === undefined) return whole;
+    return /^\d+$/.test(name) ? (name === '0' ? '$&' : `$${name}`) : `$<${name}>`;
+  });
 }
 
 /** Repos of the same name become one, images in manifest order (ImageBuilder does the same across includes). */
@@ -121,8 +159,8 @@ function consolidateRepos(raws: readonly RawRepo[]): RepoGroup[] {
   return [...groups.values()];
 }
 
-/** id → registry-qualified name, the value of `$(Repo:<id>)`. A repo without an id is known by its name. */
-function repoIdIndex(groups: readonly RepoGroup[], registry: string, prefix: string): Map<string, string> {
+/** id → registry-qualified name at this run's location, the value of `$(Repo:<id>)` (as ImageBuilder's QualifiedName). A repo without an id is known by its name. */
+function repoIdIndex(groups: readonly RepoGroup[], location: ImageLocation): Map<string, string> {
   const index = new Map<string, string>();
   const sites = new Map<string, Site>();
   for (const group of groups) {
@@ -132,7 +170,7 @@ function repoIdIndex(groups: readonly RepoGroup[], registry: string, prefix: str
     const earlier = sites.get(id);
     if (earlier) throw siteError(site, `repo id ${JSON.stringify(id)} is already used by ${describeSite(earlier, site.file)}`);
     sites.set(id, site);
-    index.set(id, registry ? `${registry}/${prefix}${group.name}` : prefix + group.name);
+    index.set(id, qualifiedRepo({ location }, group.name));
   }
   return index;
 }

@@ -8,16 +8,41 @@ export interface Manifest {
   file: string;
   /** Absolute path of the folder holding the manifest; all manifest paths are relative to it. */
   dir: string;
-  /** The registry every repo is pushed to, e.g. `mcr.microsoft.com` or `127.0.0.1:5000`; '' when none. */
+  /**
+   * The manifest's own `registry`, e.g. `mcr.microsoft.com`; '' when none. Dockerfiles name internal
+   * images by it (`mcr.microsoft.com/<repo>:<tag>`), and image-info records digests under it.
+   */
   registry: string;
+  /**
+   * Where this run pushes the images and reads internal ones: ImageBuilder's `--registry-override`
+   * (default: `registry`) and `--repo-prefix` (default ''). A platform's identity, its graph and its
+   * keys do not depend on these; only the location of its image does (see `qualifiedTag`).
+   */
+  location: ImageLocation;
+  /** ImageBuilder's `--base-override-regex`/`--base-override-sub`: where external images are read from instead. */
+  baseOverride?: BaseOverride;
   /** Variables after includes and `--var` overrides (values already substituted). */
   variables: Record<string, string>;
   repos: ManifestRepo[];
 }
 
+export interface ImageLocation {
+  /** Registry host[:port]; '' when the manifest has none and none is given. */
+  registry: string;
+  /** Prepended to every repo name, e.g. `stage-42/`; '' for none. */
+  repoPrefix: string;
+}
+
+export interface BaseOverride {
+  /** Applied to the external reference as the Dockerfile writes it (after ARG substitution), every match replaced. */
+  pattern: RegExp;
+  /** Replacement in JavaScript's form (`$1`, `$<name>`, `$&`), translated from .NET's on load. */
+  replacement: string;
+}
+
 export interface ManifestRepo {
   id?: string;
-  /** Repository name without the registry, e.g. `dotnet/runtime`. */
+  /** Repository name as the manifest writes it, without registry or `--repo-prefix`, e.g. `dotnet/runtime`. */
   name: string;
   images: ManifestImage[];
   /** JSON path of this repo in its source file, for messages, e.g. `repos[2]`. */
@@ -39,7 +64,7 @@ export interface ManifestPlatform {
    * platform has no tags of its own.
    */
   id: string;
-  /** Repository name (without registry). */
+  /** Repository name as the manifest writes it (without registry or `--repo-prefix`). */
   repo: string;
   /** Index of the image within its repo, and of the platform within its image. */
   imageIndex: number;
@@ -76,7 +101,23 @@ export interface SourceLocation {
   line?: number;
 }
 
-/** Fully qualified reference of one of the manifest's tags: `<registry>/<repo>:<tag>` (no registry prefix when registry is ''). */
-export function qualifiedTag(manifest: Pick<Manifest, 'registry'>, repo: string, tag: string): string {
-  return `${manifest.registry ? `${manifest.registry}/` : ''}${repo}:${tag}`;
+/** Where this run pushes and reads `repo`: `<registry override>/<repo prefix><repo>` (no registry part when there is none). */
+export function qualifiedRepo(manifest: Pick<Manifest, 'location'>, repo: string): string {
+  const { registry, repoPrefix } = manifest.location;
+  return `${registry ? `${registry}/` : ''}${repoPrefix}${repo}`;
+}
+
+/** One of the manifest's tags at the location this run pushes to and reads from (see `qualifiedRepo`). */
+export function qualifiedTag(manifest: Pick<Manifest, 'location'>, repo: string, tag: string): string {
+  return `${qualifiedRepo(manifest, repo)}:${tag}`;
+}
+
+/** The name the manifest gives `repo`, which Dockerfiles use and image-info records: `<registry>/<repo>`. */
+export function publicRepo(manifest: Pick<Manifest, 'registry'>, repo: string): string {
+  return `${manifest.registry ? `${manifest.registry}/` : ''}${repo}`;
+}
+
+/** One of the manifest's tags under its public name (see `publicRepo`). */
+export function publicTag(manifest: Pick<Manifest, 'registry'>, repo: string, tag: string): string {
+  return `${publicRepo(manifest, repo)}:${tag}`;
 }

@@ -65,8 +65,9 @@ function keyRead(read: ClassifiedRead, keyed: ReadonlyMap<string, KeyedPlatform>
 }
 
 export function resolvedImage(resolved: PlanInput['resolved'], read: ClassifiedRead): ResolvedImage {
-  const image = resolved.get(resolutionKey(read.ref, read.platform));
-  if (!image) throw new Error(`planner: ${read.ref} was not resolved for ${read.platform}`);
+  const at = read.source ?? read.ref;
+  const image = resolved.get(resolutionKey(at, read.platform));
+  if (!image) throw new Error(`planner: ${at} was not resolved for ${read.platform}`);
   return image;
 }
 
@@ -82,16 +83,20 @@ export function resolutionKey(ref: string, platform: string): string {
   return `${ref} ${platform}`;
 }
 
-/** The distinct external (reference, platform) pairs the shell must resolve, in build order. */
+/**
+ * The distinct external (reference, platform) pairs the shell must resolve, in build order. An image
+ * redirected by the base override is resolved where the build reads it (its `source`).
+ */
 export function externalResolutions(graph: BuildGraph): Array<{ ref: string; platform: string }> {
   const seen = new Set<string>();
   const pairs: Array<{ ref: string; platform: string }> = [];
   for (const platform of graph.order) {
     for (const read of graph.reads.get(platform.id) ?? []) {
-      const key = resolutionKey(read.ref, read.platform);
+      const ref = read.source ?? read.ref;
+      const key = resolutionKey(ref, read.platform);
       if (read.internal !== undefined || seen.has(key)) continue;
       seen.add(key);
-      pairs.push({ ref: read.ref, platform: read.platform });
+      pairs.push({ ref, platform: read.platform });
     }
   }
   return pairs;

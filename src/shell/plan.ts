@@ -13,7 +13,7 @@ import { sha256Digest } from '../digest.js';
 import { ImageNotFoundError, InputError, PlatformNotFoundError } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
-import { readImageInfo } from '../imageinfo/index.js';
+import { readImageInfo, withManifestRepoNames } from '../imageinfo/index.js';
 import type { ImageInfo } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
@@ -35,6 +35,8 @@ export interface LoadOptions {
   vars?: Record<string, string>;
   registryOverride?: string;
   repoPrefix?: string;
+  baseOverrideRegex?: string;
+  baseOverrideSub?: string;
   warn?: (message: string) => void;
   /** Skip hashing build contexts (the `graph` command needs only the Dockerfiles). */
   skipContexts?: boolean;
@@ -52,6 +54,8 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
     warn: options.warn,
     registryOverride: options.registryOverride,
     repoPrefix: options.repoPrefix,
+    baseOverrideRegex: options.baseOverrideRegex,
+    baseOverrideSub: options.baseOverrideSub,
   });
   const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
   const dockerfileTexts = new Map<string, Promise<Buffer>>();
@@ -124,7 +128,9 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
   const repo = await loadRepository(options);
   const fromLabels = !options.imageInfoFile;
   const [previous, resolved] = await Promise.all([
-    options.imageInfoFile ? readImageInfo(options.imageInfoFile) : readImageInfoFromRegistry(repo.manifest, options.registry),
+    options.imageInfoFile
+      ? readImageInfo(options.imageInfoFile).then((info) => info && withManifestRepoNames(info, repo.manifest))
+      : readImageInfoFromRegistry(repo.manifest, options.registry),
     resolveExternal(repo.graph, options.registry),
   ]);
   const partial: Omit<PlanInput, 'existing'> = {
@@ -178,7 +184,7 @@ async function resolveExternal(graph: BuildGraph, registry: RegistryReader): Pro
 /** Names the first Dockerfile line, in build order, that reads `ref` (for `platform`, when given). */
 function readError(graph: BuildGraph, ref: string, platform: string | undefined, problem: (image: string) => string): Error {
   for (const manifestPlatform of graph.order) {
-    const read = graph.reads.get(manifestPlatform.id)?.find((r) => r.ref === ref && r.internal === undefined && (platform === undefined || r.platform === platform));
+    const read = graph.reads.get(manifestPlatform.id)?.find((r) => (r.source ?? r.ref) === ref && r.internal === undefined && (platform === undefined || r.platform === platform));
     if (!read) continue;
     const written = problem(read.read.ref === ref ? ref : `${read.read.ref} (${ref})`);
     // Line 0: the frontend came from the BUILDKIT_SYNTAX build arg, which the manifest sets.

@@ -183,13 +183,19 @@ export class Workspace {
     return new RunningCli(child);
   }
 
-  /** The platform id (`<prefix>prereqs:<tag>`) of a tag. */
+  /** The platform id (`prereqs:<tag>`: the manifest's name, whatever the repo prefix) of a tag. */
   id(tag: string): string {
-    return `${this.repoPrefix}prereqs:${tag}`;
+    return `prereqs:${tag}`;
   }
 
+  /** Where the tag is: under this workspace's repo prefix. */
   ref(tag: string): string {
     return `${loadEngineEnv().registry}/${this.repoPrefix}prereqs:${tag}`;
+  }
+
+  /** The manifest's name for the tag (no prefix), as keys and image-info name internal images. */
+  publicRef(tag: string): string {
+    return `${loadEngineEnv().registry}/prereqs:${tag}`;
   }
 
   baseRef(image: string): string {

@@ -42,12 +42,13 @@ export interface RepoSpec {
   images: ImageSpec[];
 }
 
-export function makeManifest(repos: RepoSpec[], registry = REGISTRY): Manifest {
+export function makeManifest(repos: RepoSpec[], registry = REGISTRY, location: Manifest['location'] = { registry, repoPrefix: '' }): Manifest {
   const file = '/repo/manifest.json';
   return {
     file,
     dir: '/repo',
     registry,
+    location,
     variables: {},
     repos: repos.map((repo, r): ManifestRepo => ({
       name: repo.name,

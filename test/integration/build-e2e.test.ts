@@ -103,16 +103,17 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
     assert.equal(read('toolchain-amd64', 'COPY', toolchain).digest, await registryDigest(toolchain));
     const assets = seed.baseRef('ext/assets:1');
     assert.equal(read('assets-amd64', 'MOUNT', assets).digest, await registryDigest(assets));
-    // Internal reads carry the upstream's build key and the digest it was built from.
+    // Internal reads carry the upstream's build key and the digest it was built from, under the
+    // manifest's name for the image (the repo prefix says where it is, not what it is).
     const builder = record(seedRecords, 'builder-amd64');
     for (const tag of ['llvm-amd64', ...CROSS]) {
-      const upstream = read(tag, 'FROM', seed.ref('builder-amd64'));
+      const upstream = read(tag, 'FROM', seed.publicRef('builder-amd64'));
       assert.equal(upstream.internal, true);
       assert.equal(upstream.buildKey, builder.buildKey, `${tag}: builder's build key`);
       assert.equal(upstream.digest, builder.digest.slice(builder.digest.indexOf('@') + 1), `${tag}: builder's digest`);
     }
     const llvm = record(seedRecords, 'llvm-amd64');
-    for (const tag of CROSS) assert.equal(read(tag, 'FROM', seed.ref('llvm-amd64')).buildKey, llvm.buildKey);
+    for (const tag of CROSS) assert.equal(read(tag, 'FROM', seed.publicRef('llvm-amd64')).buildKey, llvm.buildKey);
   });
 
   it('a second run builds nothing and never invokes docker build', async () => {

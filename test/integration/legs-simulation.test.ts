@@ -84,14 +84,14 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
       for (const image of repo.images) {
         for (const p of image.platforms) {
           for (const tag of p.simpleTags) {
-            const manifest = await registry.getManifest(`127.0.0.1:5000/${repo.repo}:${tag}`);
-            assert.equal(`127.0.0.1:5000/${repo.repo}@${manifest.digest}`, p.digest, `${repo.repo}:${tag}`);
+            const manifest = await registry.getManifest(`127.0.0.1:5000/${prefix}${repo.repo}:${tag}`);
+            assert.equal(`127.0.0.1:5000/${prefix}${repo.repo}@${manifest.digest}`, p.digest, `${repo.repo}:${tag}`);
             checked++;
           }
         }
         for (const tag of image.manifest?.sharedTags ?? []) {
-          const manifest = await registry.getManifest(`127.0.0.1:5000/${repo.repo}:${tag}`);
-          assert.equal(`127.0.0.1:5000/${repo.repo}@${manifest.digest}`, image.manifest?.digest, `${repo.repo}:${tag} (index)`);
+          const manifest = await registry.getManifest(`127.0.0.1:5000/${prefix}${repo.repo}:${tag}`);
+          assert.equal(`127.0.0.1:5000/${prefix}${repo.repo}@${manifest.digest}`, image.manifest?.digest, `${repo.repo}:${tag} (index)`);
           checked++;
         }
       }
@@ -155,12 +155,13 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
     assert.deepEqual(sharedTags(legsInfo), sharedTags(singleInfo));
 
     // The wave-1 leg read the image wave 0 pushed, taken from the merged image-info.
-    const repo = `${prefix}prereqs`;
+    // image-info names the repo as the manifest does; the prefix is only where the images are.
+    const repo = 'prereqs';
     const builder = findPlatformRecord(legsInfo, repo, { dockerfile: 'src/builder/amd64', os: 'linux', osVersion: 'busybox', architecture: 'amd64' });
     const cross = findPlatformRecord(legsInfo, repo, { dockerfile: 'src/cross/arm64', os: 'linux', osVersion: 'busybox', architecture: 'amd64', variant: 'v2' });
     const readBuilder = cross?.fromImages?.find((f) => f.internal && f.ref.endsWith(':builder-amd64'));
     assert.ok(builder?.digest && readBuilder);
-    assert.equal(`127.0.0.1:5000/${repo}@${readBuilder.digest}`, builder.digest);
+    assert.equal(`127.0.0.1:5000/${prefix}${repo}@${readBuilder.digest}`, builder.digest);
 
     // Every tag (and the index) in the registry is what the merged image-info says.
     assert.equal(await assertTagsMatch(legsInfo), 11);

@@ -211,3 +211,35 @@ describe('pinReads', () => {
     assert.deepEqual(sameTag.pins, []);
   });
 });
+
+describe('pinReads under --registry-override, --repo-prefix and the base override', () => {
+  const PUBLIC = 'mcr.microsoft.com/dotnet-buildtools/prereqs:builder';
+  const STAGED = '127.0.0.1:5000/stage-1/dotnet-buildtools/prereqs:builder';
+  const internal: ClassifiedRead = {
+    read: { stage: '0', stageIndex: 0, instruction: 'FROM', ref: PUBLIC, line: 1 },
+    ref: PUBLIC,
+    source: STAGED,
+    platform: 'linux/amd64',
+    internal: 'dotnet-buildtools/prereqs:builder',
+  };
+  const record = (r: ClassifiedRead, digest: string): FromImageRecord => ({ stage: '0', instruction: 'FROM', ref: r.ref, digest, internal: r.internal !== undefined });
+
+  it('reads the internal image from the staged location at the digest, never from the public name', () => {
+    const pinned = pinReads([internal], [record(internal, '')], () => ({ digest: D2, localRefs: [] }));
+    assert.equal(pinned.pins[0]?.pinned, `${STAGED}@${D2}`);
+    const local = pinReads([internal], [record(internal, '')], () => ({ digest: '', localRefs: [STAGED] }));
+    assert.equal(local.pins[0]?.pinned, STAGED, 'a build without --push reads the staged tag the engine has');
+  });
+
+  it('reads an overridden external image from the mirror, at the digest resolved there', () => {
+    const external: ClassifiedRead = {
+      read: { stage: '0', stageIndex: 0, instruction: 'FROM', ref: 'ubuntu:24.04', line: 1 },
+      ref: 'docker.io/library/ubuntu:24.04',
+      source: 'mirror.example/ubuntu:24.04',
+      platform: 'linux/amd64',
+    };
+    const pinned = pinReads([external], [record(external, D3)], () => undefined);
+    assert.equal(pinned.pins[0]?.pinned, `mirror.example/ubuntu:24.04@${D3}`);
+    assert.equal(pinned.fromImages[0]?.ref, 'docker.io/library/ubuntu:24.04', 'the record keeps the name the Dockerfile reads');
+  });
+});

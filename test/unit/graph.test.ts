@@ -457,3 +457,84 @@ describe('graph renderers', () => {
     for (const line of dot.split('\n')) assert.equal((line.replace(/\\./g, '').match(/"/g) ?? []).length % 2, 0, line);
   });
 });
+
+describe('buildGraph under --registry-override and --repo-prefix', () => {
+  const PUBLIC = 'mcr.microsoft.com';
+  const repos = [
+    {
+      name: 'dotnet-buildtools/prereqs',
+      images: [
+        { platforms: [{ dockerfile: 'src/builder', tags: ['builder-amd64'] }] },
+        { sharedTags: ['cross'], platforms: [{ dockerfile: 'src/cross', tags: ['cross-amd64'] }] },
+        { platforms: [{ dockerfile: 'src/app', tags: ['app-amd64'] }] },
+      ],
+    },
+  ];
+  const analyses = {
+    'dotnet-buildtools/prereqs:builder-amd64': fromOnly('ubuntu:24.04'),
+    'dotnet-buildtools/prereqs:cross-amd64': analysis([
+      { name: 'b', from: `${PUBLIC}/dotnet-buildtools/prereqs:builder-amd64` },
+      { from: 'ubuntu:24.04', copyFrom: ['stage:b'] },
+    ]),
+    'dotnet-buildtools/prereqs:app-amd64': analysis([{ from: `${PUBLIC}/dotnet-buildtools/prereqs:cross`, mountFrom: [`${PUBLIC}/dotnet-buildtools/prereqs:builder-amd64`] }]),
+  };
+  const plain = graphOf(makeManifest(repos, PUBLIC), analyses);
+  const staged = graphOf(makeManifest(repos, PUBLIC, { registry: '127.0.0.1:5000', repoPrefix: 'stage-7/' }), analyses);
+
+  it('finds the same edges and order as without the options', () => {
+    assert.equal(plain.edges.length, 3);
+    assert.deepEqual(staged.edges, plain.edges);
+    assert.deepEqual(staged.order.map((p) => p.id), plain.order.map((p) => p.id));
+  });
+
+  it('keys internal reads by the public name and reads them at the staged location', () => {
+    const reads = (g: typeof plain): Array<[string, string | undefined]> =>
+      [...g.reads.values()].flat().filter((r) => r.internal !== undefined).map((r) => [r.ref, r.source]);
+    assert.deepEqual(reads(plain), [
+      [`${PUBLIC}/dotnet-buildtools/prereqs:builder-amd64`, undefined],
+      [`${PUBLIC}/dotnet-buildtools/prereqs:cross`, undefined],
+      [`${PUBLIC}/dotnet-buildtools/prereqs:builder-amd64`, undefined],
+    ]);
+    assert.deepEqual(reads(staged), [
+      [`${PUBLIC}/dotnet-buildtools/prereqs:builder-amd64`, '127.0.0.1:5000/stage-7/dotnet-buildtools/prereqs:builder-amd64'],
+      [`${PUBLIC}/dotnet-buildtools/prereqs:cross`, '127.0.0.1:5000/stage-7/dotnet-buildtools/prereqs:cross'],
+      [`${PUBLIC}/dotnet-buildtools/prereqs:builder-amd64`, '127.0.0.1:5000/stage-7/dotnet-buildtools/prereqs:builder-amd64'],
+    ]);
+  });
+
+  it('reads a staged name, as $(Repo:<id>) spells it in a build arg, as the same internal image', () => {
+    const viaVariable = graphOf(makeManifest(repos, PUBLIC, { registry: '127.0.0.1:5000', repoPrefix: 'stage-7/' }), {
+      ...analyses,
+      'dotnet-buildtools/prereqs:app-amd64': fromOnly('127.0.0.1:5000/stage-7/dotnet-buildtools/prereqs:cross-amd64'),
+    });
+    const [read] = viaVariable.reads.get('dotnet-buildtools/prereqs:app-amd64') ?? [];
+    assert.deepEqual([read?.internal, read?.ref], ['dotnet-buildtools/prereqs:cross-amd64', `${PUBLIC}/dotnet-buildtools/prereqs:cross-amd64`]);
+  });
+});
+
+describe('buildGraph with --base-override-regex/--base-override-sub', () => {
+  const manifest = (): Manifest => ({
+    ...simpleManifest('prereqs', [{ tag: 'base', dockerfile: 'src/base' }, { tag: 'app', dockerfile: 'src/app' }], 'mcr.microsoft.com'),
+    // The real repository's pipeline: everything not on mcr.microsoft.com comes from the mirror.
+    baseOverride: { pattern: /^(?!mcr\.microsoft\.com)/g, replacement: 'mirror.example/' },
+  });
+
+  it('reads external images from the rewritten reference, and leaves internal ones alone', () => {
+    const graph = graphOf(manifest(), {
+      'prereqs:base': analysis([{ from: 'ubuntu:24.04' }, { from: 'mcr.microsoft.com/azurelinux/base/core:3.0' }]),
+      'prereqs:app': fromOnly('mcr.microsoft.com/prereqs:base'),
+    });
+    const [ubuntu, core] = graph.reads.get('prereqs:base') ?? [];
+    assert.deepEqual([ubuntu?.ref, ubuntu?.source], ['docker.io/library/ubuntu:24.04', 'mirror.example/ubuntu:24.04']);
+    assert.deepEqual([core?.ref, core?.source], ['mcr.microsoft.com/azurelinux/base/core:3.0', undefined]);
+    assert.equal(graph.reads.get('prereqs:app')?.[0]?.internal, 'prereqs:base');
+  });
+
+  it('names the Dockerfile line when the rewrite is no image reference', () => {
+    const broken = { ...manifest(), baseOverride: { pattern: /^/g, replacement: 'NOT VALID/' } };
+    assert.throws(
+      () => graphOf(broken, { 'prereqs:base': fromOnly('ubuntu:24.04'), 'prereqs:app': fromOnly('ubuntu:24.04') }),
+      (err: unknown) => err instanceof InputError && /line 1: .*turn ubuntu:24\.04 into "NOT VALID\/ubuntu:24\.04"/.test(err.message),
+    );
+  });
+});

@@ -465,3 +465,44 @@ describe('the shipped manifest schema', () => {
     assert.doesNotThrow(() => ajv.compile(schema));
   });
 });
+
+describe('loadManifest: --registry-override, --repo-prefix and the base override', () => {
+  const files = {
+    'manifest.json': {
+      registry: 'mcr.microsoft.com',
+      repos: [
+        {
+          id: 'prereqs',
+          name: 'dotnet-buildtools/prereqs',
+          images: [{ platforms: [{ dockerfile: 'app', os: 'linux', buildArgs: { REPO: '$(Repo:prereqs)' }, tags: { 'app-amd64': {} } }] }],
+        },
+      ],
+    },
+    'app/Dockerfile': FROM,
+  };
+
+  it('keeps the names the manifest gives, and moves only the location', async () => {
+    const root = await repository(files);
+    const manifest = await loadManifest(path.join(root, 'manifest.json'), { registryOverride: '127.0.0.1:5000', repoPrefix: 'stage-3/' });
+    assert.equal(manifest.registry, 'mcr.microsoft.com');
+    assert.deepEqual(manifest.location, { registry: '127.0.0.1:5000', repoPrefix: 'stage-3/' });
+    const platform = only(platforms(manifest));
+    assert.equal(platform.repo, 'dotnet-buildtools/prereqs');
+    assert.equal(platform.id, 'dotnet-buildtools/prereqs:app-amd64');
+    assert.equal(platform.buildArgs.REPO, '127.0.0.1:5000/stage-3/dotnet-buildtools/prereqs', '$(Repo:<id>) names the staged repo, as ImageBuilder does');
+    const plain = await loadManifest(path.join(root, 'manifest.json'));
+    assert.deepEqual(plain.location, { registry: 'mcr.microsoft.com', repoPrefix: '' });
+  });
+
+  it("translates ImageBuilder's substitution syntax and wants both options", async () => {
+    const root = await repository(files);
+    const load = (options: { baseOverrideRegex?: string; baseOverrideSub?: string }) => loadManifest(path.join(root, 'manifest.json'), options);
+    const manifest = await load({ baseOverrideRegex: '^(?<host>docker\\.io)/(.*)$', baseOverrideSub: 'mirror.example/${host}/$2' });
+    const { pattern, replacement } = manifest.baseOverride ?? assert.fail('no base override');
+    assert.equal('docker.io/library/ubuntu:24.04'.replace(pattern, replacement), 'mirror.example/docker.io/library/ubuntu:24.04');
+    const whole = await load({ baseOverrideRegex: '^.*$', baseOverrideSub: 'm.example/$0-$$' });
+    assert.equal('x:1'.replace(whole.baseOverride!.pattern, whole.baseOverride!.replacement), 'm.example/x:1-$');
+    await assert.rejects(load({ baseOverrideRegex: '^' }), /^.*--base-override-regex: needs --base-override-sub too/);
+    await assert.rejects(load({ baseOverrideRegex: '(', baseOverrideSub: 'x' }), /--base-override-regex: "\(" is not a valid regular expression/);
+  });
+});

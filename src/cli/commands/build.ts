@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { buildRepository } from '../../shell/execute.js';
-import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
+import { baseOverrideOptions, manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { errorExitCode, warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -22,14 +22,14 @@ interface BuildCommandOptions extends ManifestCommandOptions {
 
 export function registerBuildCommand(program: Command): void {
   registryOptions(
-    manifestOptions(
+    baseOverrideOptions(manifestOptions(
       program
         .command('build')
         .description(
           'Plan, then build with BuildKit exactly the platforms whose inputs changed; with --push, publish them ' +
             'and keep image-info true after every platform.',
         ),
-    ),
+    )),
   )
     .option(
       '-i, --image-info <file>',

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { renderGraphDot, renderGraphJson, renderGraphMermaid } from '../../graph/index.js';
 import { loadRepository } from '../../shell/plan.js';
-import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions } from '../options.js';
+import { baseOverrideOptions, manifestLoadOptions, manifestOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -10,10 +10,12 @@ interface GraphOptions extends ManifestCommandOptions {
 }
 
 export function registerGraphCommand(program: Command): void {
-  manifestOptions(
-    program
-      .command('graph')
-      .description('Print the dependency graph between the manifest\'s platforms (offline: reads only files).'),
+  baseOverrideOptions(
+    manifestOptions(
+      program
+        .command('graph')
+        .description('Print the dependency graph between the manifest\'s platforms (offline: reads only files).'),
+    ),
   )
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot']).default('json'))
     .addHelpText(

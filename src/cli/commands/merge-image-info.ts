@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { acquireLock } from '../../execute/index.js';
 import { InputError } from '../../errors.js';
-import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, writeImageInfo, type ImageInfo } from '../../imageinfo/index.js';
+import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, withManifestRepoNames, writeImageInfo, type ImageInfo } from '../../imageinfo/index.js';
 import { loadManifest } from '../../manifest/index.js';
 import { manifestOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
@@ -52,7 +52,7 @@ different runs. Pass the previous image-info as --base (or as --out), never as a
             registryOverride: options.registryOverride,
             repoPrefix: options.repoPrefix,
           });
-          merged = removePlatformsNotInManifest(merged, manifest);
+          merged = removePlatformsNotInManifest(withManifestRepoNames(merged, manifest), manifest);
         }
         await writeImageInfo(options.out, merged);
         const count = merged.repos.reduce((n, r) => n + r.images.reduce((m, i) => m + i.platforms.length, 0), 0);

@@ -6,7 +6,7 @@ import { renderPlanJson, renderPlanText } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { planRepository } from '../../shell/plan.js';
-import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions, registryOptions } from '../options.js';
+import { baseOverrideOptions, manifestLoadOptions, manifestOptions, type ManifestCommandOptions, registryOptions } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -20,11 +20,11 @@ interface PlanCommandOptions extends ManifestCommandOptions {
 
 export function registerPlanCommand(program: Command): void {
   registryOptions(
-    manifestOptions(
+    baseOverrideOptions(manifestOptions(
       program
         .command('plan')
         .description('Decide, before anything builds, which platforms must build and why (reads the registry, builds nothing).'),
-    ),
+    )),
   )
     .option('-i, --image-info <file>', 'the image-info.json of the previous run (missing file: everything is new)')
     .addOption(

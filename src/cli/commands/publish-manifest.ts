@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { acquireLock, describeIndex, ImageInfoStore, putIndex, type IndexPlatform } from '../../execute/index.js';
 import { ExitCode, InputError } from '../../errors.js';
 import { findPlatformRecord, readImageInfo } from '../../imageinfo/index.js';
-import { loadManifest, qualifiedTag, type Manifest, type ManifestImage } from '../../manifest/index.js';
+import { loadManifest, qualifiedRepo, qualifiedTag, type Manifest, type ManifestImage } from '../../manifest/index.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/index.js';
 import { pinnedReference } from '../../reference.js';
 import { manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
@@ -79,7 +79,7 @@ async function publishOne(
   });
   const tags = image.sharedTags.map((t) => qualifiedTag(manifest, which.repo, t));
   const index = await describeIndex(registry, platforms);
-  const digest = pinnedReference(`${manifest.registry ? `${manifest.registry}/` : ''}${which.repo}`, index.digest);
+  const digest = pinnedReference(qualifiedRepo(manifest, which.repo), index.digest);
   const label = `index   ${which.repo} [${image.sharedTags.join(', ')}]`;
   const previous = store.indexRecord(which);
   if (previous?.digest === digest && sameSet(previous.sharedTags, image.sharedTags)) return `${label} unchanged → ${index.digest}`;

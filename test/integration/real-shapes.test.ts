@@ -1,0 +1,185 @@
+/**
+ * The shapes of dotnet/dotnet-buildtools-prereqs-docker (test/fixtures/real-shapes), built as its
+ * pipeline builds it: `--registry-override` and `--repo-prefix` stage every image in the loopback
+ * registry, Dockerfiles name internal images by their public mcr.microsoft.com name, and external
+ * images come from a mirror through `--base-override-regex`/`--base-override-sub`. No public registry
+ * is reachable from here, so a build that pulled anything by its public name would fail.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { registryDigest, runImage } from '../helpers/e2e.js';
+import { ensureBaseImages, loadEngineEnv, repoRoot, uniqueRepoPrefix } from '../helpers/engine.js';
+import { pushImage } from '../helpers/registry-content.js';
+
+const FIXTURE = join(repoRoot, 'test', 'fixtures', 'real-shapes');
+const REPO = 'dotnet-buildtools/prereqs';
+const LINUX = [
+  'linux-builder-amd64',
+  'linux-amd64',
+  'linux-helix-amd64',
+  'linux-tool-1.0-amd64',
+  'linux-tool-2.0-amd64',
+  'linux-standalone-amd64',
+] as const;
+const BUILDER_DEPENDENTS = ['linux-amd64', 'linux-helix-amd64', 'linux-tool-1.0-amd64', 'linux-tool-2.0-amd64'];
+
+interface GraphJson {
+  nodes: Array<{ id: string }>;
+  edges: Array<{ from: string; to: string; via: string }>;
+}
+
+interface RecordJson {
+  dockerfile: string;
+  simpleTags: string[];
+  digest: string;
+  fromImages?: Array<{ instruction: string; ref: string; digest: string; internal: boolean }>;
+}
+
+function ok(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what} exited with ${result.code}:\n${result.stderr}`);
+}
+
+class Staging {
+  private constructor(
+    readonly dir: string,
+    /** `--repo-prefix`: where this run stages the manifest's images. */
+    readonly repoPrefix: string,
+    /** The mirror external images are read from. */
+    readonly mirror: string,
+  ) {}
+
+  static async create(): Promise<Staging> {
+    const registry = loadEngineEnv().registry;
+    const basePrefix = uniqueRepoPrefix('shapes-base');
+    await ensureBaseImages(basePrefix);
+    // The Windows base image: enough of one for the plan to resolve (it is never built on Linux).
+    const host = { host: registry, url: `http://${registry}`, authorization: () => undefined };
+    await pushImage(host as unknown as Parameters<typeof pushImage>[0], `${basePrefix}/base/nanoserver`, 'ltsc2022', {
+      platform: { os: 'windows', architecture: 'amd64' },
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'iw-shapes-'));
+    await cp(FIXTURE, dir, { recursive: true });
+    const staging = new Staging(dir, `${uniqueRepoPrefix('stage')}/`, `${registry}/${basePrefix}/base/`);
+    // One write per call, so that parallel builds do not interleave; fields separated by \037.
+    const script = ['#!/bin/sh', `record=$(printf '%s\\037' "$@")`, `printf '%s\\n' "$record" >> '${staging.logFile}'`, `exec '${loadEngineEnv().docker}' "$@"`, ''];
+    await writeFile(staging.wrapper, script.join('\n'));
+    await chmod(staging.wrapper, 0o755);
+    return staging;
+  }
+
+  get logFile(): string {
+    return join(this.dir, 'docker-calls.log');
+  }
+
+  get wrapper(): string {
+    return join(this.dir, 'docker-wrapper.sh');
+  }
+
+  /** The pipeline's options: stage under the prefix, read external images from the mirror. */
+  get stagingArgs(): string[] {
+    return [
+      '--registry-override',
+      loadEngineEnv().registry,
+      '--repo-prefix',
+      this.repoPrefix,
+      '--base-override-regex',
+      '^(?:docker\\.io/library|mcr\\.microsoft\\.com/windows)/',
+      '--base-override-sub',
+      this.mirror,
+    ];
+  }
+
+  cli(...args: string[]): Promise<CliResult> {
+    const env = { DOCKER_HOST: loadEngineEnv().dockerHost, IMAGEWRIGHT_DOCKER: this.wrapper, DOCKER_BUILDKIT: '1' };
+    return runCli(args, { cwd: this.dir, env, timeoutMs: 5 * 60_000 });
+  }
+
+  /** `build --push` of the Linux platforms (a Linux engine cannot build the Windows one); returns the tags built. */
+  async build(): Promise<string[]> {
+    await rm(this.logFile, { force: true });
+    ok(await this.cli('build', '--push', '--image-info', 'image-info.json', '--path', 'src/linux/**', ...this.stagingArgs), 'build');
+    if (!existsSync(this.logFile)) return [];
+    const calls = (await readFile(this.logFile, 'utf8')).split('\n').filter((l) => l.length > 0).map((l) => l.split('\x1f'));
+    return calls
+      .filter((args) => (args[0] === 'build' || (args[0] === 'buildx' && args[1] === 'build')) && !args.includes('--help'))
+      .map((args) => {
+        const ref = args[args.indexOf('-t') + 1] ?? '';
+        return ref.slice(ref.lastIndexOf(':') + 1);
+      })
+      .sort();
+  }
+
+  /** Where the run staged a tag. */
+  staged(tag: string): string {
+    return `${loadEngineEnv().registry}/${this.repoPrefix}${REPO}:${tag}`;
+  }
+
+  async records(): Promise<{ repos: string[]; byTag: Map<string, RecordJson> }> {
+    const info = JSON.parse(await readFile(join(this.dir, 'image-info.json'), 'utf8')) as {
+      repos: Array<{ repo: string; images: Array<{ platforms: RecordJson[] }> }>;
+    };
+    const byTag = new Map<string, RecordJson>();
+    for (const repo of info.repos) for (const image of repo.images) for (const p of image.platforms) byTag.set(p.simpleTags[0] ?? '', p);
+    return { repos: info.repos.map((r) => r.repo), byTag };
+  }
+
+  async edit(file: string, text: string): Promise<void> {
+    await writeFile(join(this.dir, file), text);
+  }
+}
+
+describe('the real repository\'s shapes, staged with --registry-override and --repo-prefix', { timeout: 15 * 60_000 }, () => {
+  let staging: Staging;
+
+  before(async () => {
+    staging = await Staging.create();
+  });
+
+  after(async () => {
+    if (staging) await rm(staging.dir, { recursive: true, force: true });
+  });
+
+  it('the graph under --registry-override and --repo-prefix equals the graph without them', async () => {
+    const graph = async (...args: string[]): Promise<GraphJson> => {
+      const result = await staging.cli('graph', ...args);
+      ok(result, 'graph');
+      return JSON.parse(result.stdout) as GraphJson;
+    };
+    const plain = await graph();
+    const staged = await graph(...staging.stagingArgs);
+    assert.equal(plain.edges.length, 5, 'builder → linux, helix (FROM and MOUNT), tool 1.0, tool 2.0');
+    assert.deepEqual(staged, plain);
+  });
+
+  it('a build stages every image under the prefix, reading internal images there, pinned to the digests the plan keyed', async () => {
+    assert.deepEqual(await staging.build(), [...LINUX].sort());
+    const { repos, byTag } = await staging.records();
+    assert.deepEqual(repos, [REPO], 'image-info names the repo as the manifest does');
+    const builderDigest = await registryDigest(staging.staged('linux-builder-amd64'));
+    for (const tag of LINUX) assert.ok((await registryDigest(staging.staged(tag))).startsWith('sha256:'), `${tag} is not staged`);
+    for (const tag of BUILDER_DEPENDENTS) {
+      const reads = (byTag.get(tag)?.fromImages ?? []).filter((f) => f.internal);
+      assert.ok(reads.length > 0, `${tag} records no internal read`);
+      for (const read of reads) {
+        assert.equal(read.ref, `mcr.microsoft.com/${REPO}:linux-builder-amd64`, `${tag} keys the builder by its public name`);
+        assert.equal(read.digest, builderDigest, `${tag} read the staged builder`);
+      }
+    }
+    assert.equal((await runImage(staging.staged('linux-helix-amd64'))).trim(), 'builder 1\nbuilder 1\nhelix 1');
+    assert.equal((await runImage(staging.staged('linux-tool-2.0-amd64'))).trim(), 'builder 1\ntool 2.0');
+  });
+
+  it('a change to the builder rebuilds exactly its dependents, and each contains the new builder', async () => {
+    await staging.edit('src/linux/builder/VERSION', 'builder 2\n');
+    assert.deepEqual(await staging.build(), ['linux-builder-amd64', ...BUILDER_DEPENDENTS].sort());
+    assert.equal((await runImage(staging.staged('linux-amd64'))).trim(), 'builder 2\nlinux root 1');
+    assert.equal((await runImage(staging.staged('linux-helix-amd64'))).trim(), 'builder 2\nbuilder 2\nhelix 1');
+    assert.equal((await runImage(staging.staged('linux-tool-1.0-amd64'))).trim(), 'builder 2\ntool 1.0');
+    assert.equal((await runImage(staging.staged('linux-tool-2.0-amd64'))).trim(), 'builder 2\ntool 2.0');
+  });
+});
