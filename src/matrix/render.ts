@@ -42,9 +42,13 @@ function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./:@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `{"waves":N,"legs":[…]}`, indented. */
+/** `{"waves":N,"publish":bool,"legs":[…]}`, indented. */
 export function renderMatrixJson(matrix: Matrix): string {
-  return `${JSON.stringify({ waves: matrix.waves, legs: matrix.legs.map(matrixEntry) }, null, 2)}\n`;
+  return `${JSON.stringify({ waves: matrix.waves, publish: publishes(matrix), legs: matrix.legs.map(matrixEntry) }, null, 2)}\n`;
+}
+
+function publishes(matrix: Matrix): boolean {
+  return matrix.publish ?? matrix.legs.length > 0;
 }
 
 /** The legs of one wave, or all of them, as `{"include":[…]}` on one line. */
@@ -53,11 +57,14 @@ export function githubMatrix(matrix: Matrix, wave?: number): string {
   return JSON.stringify({ include: legs.map(matrixEntry) });
 }
 
-/** Lines for `$GITHUB_OUTPUT`: `matrix`, `waves` and `legs` (the number of legs in `matrix`). */
+/**
+ * Lines for `$GITHUB_OUTPUT`: `matrix`, `waves`, `legs` (the number of legs in `matrix`) and `publish`
+ * (whether the publish step has work, shared-tag indexes included).
+ */
 export function githubOutputLines(matrix: Matrix, wave?: number): string {
   const include = githubMatrix(matrix, wave);
   const legs = wave === undefined ? matrix.legs.length : matrix.legs.filter((leg) => leg.wave === wave).length;
-  return `matrix=${include}\nwaves=${matrix.waves}\nlegs=${legs}\n`;
+  return `matrix=${include}\nwaves=${matrix.waves}\nlegs=${legs}\npublish=${publishes(matrix)}\n`;
 }
 
 /**
@@ -89,6 +96,7 @@ export function renderAzureMatrix(matrix: Matrix): string {
     lines.push(setVariable(`matrixWave${wave}`, object(matrix.legs.filter((leg) => leg.wave === wave))));
   }
   lines.push(setVariable('waves', String(matrix.waves)));
+  lines.push(setVariable('publish', String(publishes(matrix))));
   return `${lines.join('\n')}\n`;
 }
 

@@ -22,6 +22,11 @@ export interface Matrix {
   legs: Leg[];
   /** Number of waves (0 when there is no leg). */
   waves: number;
+  /**
+   * Whether the publish step has work: legs to merge, or shared-tag indexes to create or move even
+   * when nothing builds (--only-changed; without it every platform is work, so true when there are legs).
+   */
+  publish?: boolean;
 }
 
 /** What leg computation needs to know about one platform (a ManifestPlatform fits). */

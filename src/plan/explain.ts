@@ -3,7 +3,7 @@
  * the recorded inputs and reads.
  */
 import { BUILD_KEY_VERSION, recordedKeyVersion, type BuildKeyMaterial } from '../build-key.js';
-import { shortDigest } from '../digest.js';
+import { sha256Digest, shortDigest } from '../digest.js';
 import type { FromImageRecord, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { KeyedPlatform } from './keys.js';
 import type { PlatformPlan, Reason } from './types.js';
@@ -25,13 +25,25 @@ interface Comparison {
 const FIELD_CHANGES: { [F in keyof BuildKeyMaterial]-?: (c: Comparison, old: InputsRecord | undefined) => Reason[] } = {
   dockerfile: ({ current }, old) =>
     old && old.dockerfile !== current.inputs.dockerfile
-      ? [{ kind: 'dockerfile-changed', detail: `${current.platform.dockerfile} changed (${shortDigest(old.dockerfile)} → ${shortDigest(current.inputs.dockerfile)})` }]
+      ? [
+          {
+            kind: 'dockerfile-changed',
+            detail: `${current.platform.dockerfile} changed (${shortDigest(old.dockerfile)} → ${shortDigest(current.inputs.dockerfile)})`,
+            old: old.dockerfile,
+            new: current.inputs.dockerfile,
+          },
+        ]
       : [],
-  context: ({ current }, old) => (old && old.context !== current.inputs.context ? [contextChange(old.contextFiles ?? {}, current.inputs.contextFiles)] : []),
+  context: ({ current }, old) =>
+    old && old.context !== current.inputs.context
+      ? [{ ...contextChange(old.contextFiles ?? {}, current.inputs.contextFiles), old: old.context, new: current.inputs.context }]
+      : [],
   buildArgs: ({ current }, old) => {
-    const args = old ? changedKeys(old.buildArgs ?? {}, current.inputs.buildArgs) : [];
-    // Names only: build args may carry secrets, and values never belong in logs.
-    return args.length > 0 ? [{ kind: 'build-args-changed', detail: `build args changed: ${args.join(', ')}`, args }] : [];
+    const oldArgs = old?.buildArgs ?? {};
+    const args = old ? changedKeys(oldArgs, current.inputs.buildArgs) : [];
+    // Names, and values only as digests: build args may carry secrets, and values never belong in output.
+    const changes = args.map((name) => ({ name, old: valueDigest(oldArgs[name]), new: valueDigest(current.inputs.buildArgs[name]) }));
+    return args.length > 0 ? [{ kind: 'build-args-changed', detail: `build args changed: ${args.join(', ')}`, args, changes }] : [];
   },
   platform: ({ current }, old) => {
     const now = current.inputs.platform;
@@ -78,7 +90,11 @@ export function explainKeyChange(
   return reasons;
 }
 
-function contextChange(old: Record<string, string>, now: Record<string, string>): ReasonOf<'context-changed'> {
+function valueDigest(value: string | undefined): string | null {
+  return value === undefined ? null : sha256Digest(value);
+}
+
+function contextChange(old: Record<string, string>, now: Record<string, string>): Omit<ReasonOf<'context-changed'>, 'old' | 'new'> {
   const added = Object.keys(now).filter((f) => !(f in old)).sort();
   const removed = Object.keys(old).filter((f) => !(f in now)).sort();
   const modified = Object.keys(now).filter((f) => f in old && old[f] !== now[f]).sort();
@@ -128,6 +144,8 @@ function readChanges(
       detail: `upstream ${read.internal} is rebuilt${path.length > 2 ? ` (${path.join(' → ')})` : ''}`,
       upstream: read.internal,
       path,
+      old: old.buildKey ?? '',
+      new: now.buildKey ?? '',
     });
   });
   return reasons;

@@ -4,6 +4,7 @@
  */
 import { shortDigest } from '../digest.js';
 import { describeInstruction } from './explain.js';
+import { indexName, planCounts, planHasWork } from './render.js';
 import type { Plan, PlatformPlan, Reason } from './types.js';
 
 type ImageMove = Extract<Reason, { kind: 'from-image-changed' }>;
@@ -11,22 +12,41 @@ type ImageMove = Extract<Reason, { kind: 'from-image-changed' }>;
 export function renderPlanGithub(plan: Plan): string {
   const stale = plan.platforms.filter((p) => p.decision === 'build');
   const total = plan.platforms.length;
-  if (stale.length === 0) {
+  const { publish } = planCounts(plan);
+  const publishing = publish > 0 ? ` **${publish} shared-tag ${indexes(publish)} to publish.**` : '';
+  if (stale.length === 0 && publish === 0) {
     return `## imagewright plan: up to date\n\nAll ${total} ${platforms(total)} can be reused; nothing to build.${addedTags(plan)}\n`;
   }
   const sections = [
-    `## imagewright plan: ${stale.length} of ${total} ${platforms(total)} stale`,
-    `**${stale.length} to build**, ${total - stale.length} to reuse.${addedTags(plan)}`,
+    stale.length > 0
+      ? `## imagewright plan: ${stale.length} of ${total} ${platforms(total)} stale`
+      : `## imagewright plan: ${publish} shared-tag ${indexes(publish)} to publish`,
+    `**${stale.length} to build**, ${total - stale.length} to reuse.${publishing}${addedTags(plan)}`,
     movedImages(stale),
-    staleTable(stale),
+    stale.length > 0 ? staleTable(stale) : '',
+    indexTable(plan),
   ];
   return `${sections.filter((s) => s).join('\n\n')}\n`;
 }
 
-/** `GITHUB_OUTPUT` lines: whether anything must build, and how many platforms. */
+/**
+ * `GITHUB_OUTPUT` lines: whether anything must be done (build, retag or publish an index), how many
+ * platforms build, how many shared-tag indexes are published.
+ */
 export function planGithubOutputs(plan: Plan): string {
-  const buildCount = plan.platforms.filter((p) => p.decision === 'build').length;
-  return `stale=${buildCount > 0}\nbuild-count=${buildCount}\n`;
+  const { build, publish } = planCounts(plan);
+  return `stale=${planHasWork(plan)}\nbuild-count=${build}\npublish-count=${publish}\n`;
+}
+
+function indexes(n: number): string {
+  return n === 1 ? 'index' : 'indexes';
+}
+
+function indexTable(plan: Plan): string {
+  const moving = plan.indexes.filter((i) => i.action !== 'unchanged');
+  if (moving.length === 0) return '';
+  const rows = moving.map((i) => `| ${i.action} | ${code(indexName(i))} | ${i.reasons.map((r) => cell(r.detail)).join('<br>')} |`);
+  return ['### Shared-tag indexes to publish', '', '| Action | Index | Why |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 function platforms(n: number): string {

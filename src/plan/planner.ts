@@ -10,6 +10,7 @@
 import { digestOfReference } from '../digest.js';
 import type { FromImageRecord, PlatformRecord } from '../imageinfo/types.js';
 import { explainKeyChange } from './explain.js';
+import { planIndexes } from './indexes.js';
 import { computeKeys, type KeyedPlatform, type Keys } from './keys.js';
 import type { Plan, PlanInput, PlatformPlan, Reason } from './types.js';
 
@@ -19,7 +20,7 @@ export function planBuilds(input: PlanInput, keys: Keys = computeKeys(input)): P
   for (const keyed of keys.values()) {
     planned.set(keyed.platform.id, planPlatform(keyed, input, planned));
   }
-  return { platforms: [...planned.values()] };
+  return { platforms: [...planned.values()], indexes: planIndexes(input, planned) };
 }
 
 /**

@@ -1,18 +1,56 @@
 /** The plan for people (a table) and for tools (JSON). */
-import type { Plan, PlatformPlan } from './types.js';
+import { sha256Digest } from '../digest.js';
+import type { IndexPlan, Plan, PlatformPlan } from './types.js';
+
+/** What a plan will do: platforms to build and to reuse, shared-tag indexes to publish (create or move). */
+export function planCounts(plan: Plan): { build: number; reuse: number; publish: number } {
+  const build = plan.platforms.filter((p) => p.decision === 'build').length;
+  const publish = plan.indexes.filter((i) => i.action !== 'unchanged').length;
+  return { build, reuse: plan.platforms.length - build, publish };
+}
+
+/** Whether carrying out the plan changes anything in the registry (what `--exit-code` reports). */
+export function planHasWork(plan: Plan): boolean {
+  const counts = planCounts(plan);
+  return counts.build > 0 || counts.publish > 0 || plan.platforms.some((p) => p.newTags.length > 0);
+}
+
+/** `repo:tag1,tag2`: an index by its shared tags. */
+export function indexName(index: Pick<IndexPlan, 'repo' | 'sharedTags'>): string {
+  return `${index.repo}:${index.sharedTags.join(',')}`;
+}
 
 export function renderPlanText(plan: Plan): string {
   const header = ['DECISION', 'PLATFORM', 'DOCKERFILE', 'WHY'];
   const rows = plan.platforms.map((p) => [p.decision, p.id, p.dockerfile, why(p)]);
-  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, i) => (i < widths.length ? cell.padEnd(widths[i] ?? 0) : cell))
-      .join('  ')
-      .trimEnd();
-  const toBuild = plan.platforms.filter((p) => p.decision === 'build').length;
-  const summary = `${toBuild} to build, ${plan.platforms.length - toBuild} to reuse`;
-  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${summary}\n`;
+  const counts = planCounts(plan);
+  const summary = `${counts.build} to build, ${counts.reuse} to reuse, ${counts.publish} shared-tag ${counts.publish === 1 ? 'index' : 'indexes'} to publish`;
+  return `${table([header, ...rows])}\n\n${indexTable(plan)}${summary}\n`;
+}
+
+/** The indexes to create or move, each with its first reason; nothing when none must be published. */
+function indexTable(plan: Plan): string {
+  const moving = plan.indexes.filter((i) => i.action !== 'unchanged');
+  if (moving.length === 0) return '';
+  const rows = moving.map((i) => {
+    const [first, ...rest] = i.reasons;
+    return [i.action, indexName(i), rest.length ? `${first?.detail ?? ''} (+${rest.length} more)` : first?.detail ?? ''];
+  });
+  return `${table([['INDEX', 'SHARED TAGS', 'WHY'], ...rows])}\n\n`;
+}
+
+/** Columns padded to their widest cell; the last column runs free. */
+function table(rows: string[][]): string {
+  const columns = (rows[0]?.length ?? 1) - 1;
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((cells) =>
+      cells
+        .map((cell, i) => (i < columns ? cell.padEnd(widths[i] ?? 0) : cell))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function why(p: PlatformPlan): string {
@@ -30,7 +68,17 @@ export function renderPlanJson(plan: Plan): string {
     reasons: p.reasons,
     buildKey: p.buildKey,
     fromImages: p.fromImages,
+    inputs: keyedInputs(p),
     newTags: p.newTags,
   }));
-  return `${JSON.stringify({ platforms }, null, 2)}\n`;
+  return `${JSON.stringify({ platforms, indexes: plan.indexes }, null, 2)}\n`;
+}
+
+/**
+ * The inputs the build key covers besides the reads (`fromImages`): Dockerfile and context digests,
+ * the platform, and build args with their values as digests (values may be secrets).
+ */
+function keyedInputs(p: PlatformPlan): Record<string, unknown> {
+  const buildArgs = Object.fromEntries(Object.entries(p.inputs.buildArgs).map(([name, value]) => [name, sha256Digest(value)]));
+  return { dockerfile: p.inputs.dockerfile, context: p.inputs.context, platform: p.inputs.platform, buildArgs };
 }

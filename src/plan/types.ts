@@ -3,6 +3,7 @@ import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { BuildGraph } from '../graph/types.js';
 import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
+import type { IndexEntry } from '../platform.js';
 import type { ResolvedImage } from '../registry/types.js';
 
 /** Everything the planner decides from. Gathered by the shell (file system, registry); the planner does no I/O. */
@@ -22,6 +23,12 @@ export interface PlanInput {
   existing: ReadonlySet<string>;
   /** `--no-cache`: build everything. */
   noCache: boolean;
+  /**
+   * What the registry holds under each recorded index digest (`<registry>/<repo>@sha256:...`, as
+   * image-info's `manifest.digest`): its entries, or null when the registry has no such index. A
+   * recorded index absent from the map is not checked against its platforms.
+   */
+  indexes?: ReadonlyMap<string, readonly IndexEntry[] | null>;
 }
 
 export interface PlatformSources {
@@ -38,9 +45,9 @@ export type Decision = 'build' | 'reuse';
 export type Reason =
   | { kind: 'new'; detail: string }
   | { kind: 'no-build-key'; detail: string }
-  | { kind: 'dockerfile-changed'; detail: string }
-  | { kind: 'context-changed'; detail: string; added: string[]; removed: string[]; modified: string[] }
-  | { kind: 'build-args-changed'; detail: string; args: string[] }
+  | { kind: 'dockerfile-changed'; detail: string; old: string; new: string }
+  | { kind: 'context-changed'; detail: string; old: string; new: string; added: string[]; removed: string[]; modified: string[] }
+  | { kind: 'build-args-changed'; detail: string; args: string[]; changes: BuildArgChange[] }
   | { kind: 'platform-changed'; detail: string; old: string; new: string }
   | {
       kind: 'from-image-changed';
@@ -51,7 +58,7 @@ export type Reason =
       oldDigest: string;
       newDigest: string;
     }
-  | { kind: 'upstream-rebuilt'; detail: string; upstream: string; path: string[] }
+  | { kind: 'upstream-rebuilt'; detail: string; upstream: string; path: string[]; old: string; new: string }
   | { kind: 'image-missing'; detail: string; digest: string }
   | { kind: 'no-cache'; detail: string }
   /** The engine platform a BUILDPLATFORM-dependent Dockerfile is keyed with changed; '' is none. */
@@ -62,6 +69,42 @@ export type Reason =
   | { kind: 'build-key-changed'; detail: string; old: string; new: string };
 
 export type ReasonKind = Reason['kind'];
+
+/**
+ * A build arg that changed. Values enter as digests: build args may carry secrets (values passed with
+ * --var), and values never belong in output. null: the arg was (or is now) not set.
+ */
+export interface BuildArgChange {
+  name: string;
+  old: string | null;
+  new: string | null;
+}
+
+/** Why a shared-tag index must be (re)published. */
+export type IndexReason =
+  | { kind: 'new-index'; detail: string }
+  | { kind: 'never-published'; detail: string }
+  | { kind: 'index-missing'; detail: string; digest: string }
+  | { kind: 'tags-changed'; detail: string; added: string[]; removed: string[] }
+  | { kind: 'platform-rebuilt'; detail: string; platform: string }
+  | { kind: 'platform-digest-changed'; detail: string; platform: string; old: string; new: string }
+  | { kind: 'platform-removed'; detail: string; platform: string; old: string };
+
+/** The multi-arch index behind an image's shared tags. */
+export interface IndexPlan {
+  repo: string;
+  /** Position of the image in its repo (manifest order). */
+  imageIndex: number;
+  sharedTags: string[];
+  /** Ids of the image's platforms, in manifest order. */
+  platforms: string[];
+  /** `create`: no index was published yet; `move`: the tags must point at a new index; `unchanged`: nothing to do. */
+  action: 'create' | 'move' | 'unchanged';
+  /** Empty for `unchanged`. */
+  reasons: IndexReason[];
+  /** The recorded index (`<registry>/<repo>@sha256:...`), when one was published. */
+  previous?: string;
+}
 
 export interface PlatformPlan {
   /** Graph node id (see ManifestPlatform.id). */
@@ -87,4 +130,6 @@ export interface PlatformPlan {
 export interface Plan {
   /** In build order (upstreams first; ties in manifest order). */
   platforms: PlatformPlan[];
+  /** One per image with shared tags, in manifest order. */
+  indexes: IndexPlan[];
 }

@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import type { BuildGraph } from '../graph/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { computeLegs, findLeg, legInput } from '../matrix/index.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlatformPlan } from '../plan/types.js';
 import type { RegistryClient } from '../registry/index.js';
 import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
 
@@ -107,7 +107,7 @@ export function selectPaths(plan: Plan, graph: BuildGraph, globs: readonly strin
   const selected = plan.platforms.filter((p) => matches(p.dockerfile));
   if (selected.length === 0) throw new InputError('--path', undefined, `${globs.join(', ')} matches no platform's Dockerfile`);
   checkUpstreamsSelected(plan, graph, selected, '--path');
-  return { platforms: selected };
+  return selectedPlan(plan, selected);
 }
 
 /**
@@ -124,7 +124,13 @@ export function selectLeg(plan: Plan, graph: BuildGraph, name: string, maxLegs: 
   const ids = new Set(leg.platformIds);
   const selected = plan.platforms.filter((p) => ids.has(p.id));
   checkUpstreamsSelected(plan, graph, selected, '--leg');
-  return { platforms: selected };
+  return selectedPlan(plan, selected);
+}
+
+/** The selected platforms, and the indexes whose platforms are all among them. */
+function selectedPlan(plan: Plan, selected: PlatformPlan[]): Plan {
+  const ids = new Set(selected.map((p) => p.id));
+  return { platforms: selected, indexes: plan.indexes.filter((index) => index.platforms.every((id) => ids.has(id))) };
 }
 
 /**

@@ -17,9 +17,10 @@ import { readImageInfo, withManifestRepoNames } from '../imageinfo/index.js';
 import type { ImageInfo } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
-import { computeKeys, externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../plan/index.js';
+import { computeKeys, externalResolutions, planBuilds, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
-import { formatPlatformForBuild, parsePlatform, type TargetPlatform } from '../platform.js';
+import { formatPlatformForBuild, parsePlatform, type IndexEntry, type TargetPlatform } from '../platform.js';
+import { isIndexMediaType } from '../registry/index.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
 import { enginePlatformProvider, type BuildPlatformSource } from './build-platform.js';
 import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
@@ -152,8 +153,27 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
         if (await options.registry.exists(digestRef)) existing.add(digestRef);
       }),
   );
-  const input: PlanInput = { ...partial, existing };
+  const input: PlanInput = { ...partial, existing, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
   return { ...repo, previous, input, plan: planBuilds(input, keys) };
+}
+
+/** The entries of each recorded index, or null for an index the registry does not have. */
+async function readIndexes(digests: readonly string[], registry: LabelReader): Promise<Map<string, readonly IndexEntry[] | null>> {
+  const indexes = new Map<string, readonly IndexEntry[] | null>();
+  await Promise.all(
+    digests.map(async (ref) => {
+      try {
+        const { body, mediaType } = await registry.getManifest(ref);
+        // A recorded digest that names a single image lists none of the platforms.
+        const entries = isIndexMediaType(mediaType) ? ((JSON.parse(body.toString('utf8')) as { manifests?: IndexEntry[] }).manifests ?? []) : [];
+        indexes.set(ref, entries);
+      } catch (err) {
+        if (err instanceof ImageNotFoundError) indexes.set(ref, null);
+        else throw err;
+      }
+    }),
+  );
+  return indexes;
 }
 
 function recordedDigests(info: ImageInfo | undefined): string[] {

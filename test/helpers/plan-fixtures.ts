@@ -13,6 +13,8 @@ import type { Manifest, ManifestImage, ManifestPlatform, ManifestRepo } from '..
 import { externalResolutions, planBuilds, resolutionKey, reuseCandidates } from '../../src/plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../../src/plan/types.js';
 import type { ResolvedImage } from '../../src/registry/types.js';
+import { digestOfReference } from '../../src/digest.js';
+import type { IndexEntry } from '../../src/platform.js';
 
 export const REGISTRY = '127.0.0.1:5000';
 
@@ -180,6 +182,8 @@ export class World {
   /** Every resolution the planner asked for in the last plan. */
   lastResolutions: Array<{ ref: string; platform: string }> = [];
   noCache = false;
+  /** What the registry holds under each published index digest (filled by carryOut); null: deleted. */
+  readonly publishedIndexes = new Map<string, IndexEntry[] | null>();
 
   constructor(
     public manifest: Manifest,
@@ -250,7 +254,7 @@ export class World {
     }
     const partial = { manifest: this.manifest, graph, platforms: this.sources(), resolved, previous, noCache: this.noCache };
     const existing = new Set(reuseCandidates(partial).filter((d) => !missing.includes(d)));
-    return { ...partial, existing };
+    return { ...partial, existing, indexes: this.publishedIndexes };
   }
 
   plan(previous: ImageInfo | undefined, missing: string[] = []): Plan {
@@ -262,9 +266,24 @@ export class World {
     return this.carryOut(this.plan(undefined));
   }
 
-  /** Record `plan` as carried out (see recordBuild). */
+  /** Record `plan` as carried out (see recordBuild), shared-tag indexes published as `build --push` does. */
   carryOut(plan: Plan, buildNumber = 1): ImageInfo {
-    return recordBuild(plan, this.graph(), this.manifest, buildNumber);
+    const info = recordBuild(plan, this.graph(), this.manifest, buildNumber);
+    this.manifest.repos.forEach((repo, r) => {
+      repo.images.forEach((image, i) => {
+        const record = info.repos[r]?.images[i];
+        if (!record || image.sharedTags.length === 0) return;
+        const entries: IndexEntry[] = image.platforms.map((p, n) => ({
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: digestOfReference(record.platforms[n]?.digest ?? ''),
+          platform: { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) },
+        }));
+        const digest = `${this.manifest.registry}/${repo.name}@${sha(JSON.stringify(entries))}`;
+        this.publishedIndexes.set(digest, entries);
+        record.manifest = { digest, sharedTags: [...image.sharedTags] };
+      });
+    });
+    return info;
   }
 }
 

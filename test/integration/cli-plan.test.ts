@@ -7,11 +7,13 @@
  * in one test cannot change what another sees.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { platformRecordIdentity, upsertPlatformRecord, writeImageInfo, type FromImageRecord, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
+import { publishIndex } from '../../src/execute/index.js';
+import { createRegistryClient } from '../../src/registry/index.js';
+import { platformRecordIdentity, setImageManifest, upsertPlatformRecord, writeImageInfo, type FromImageRecord, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
 import type { TargetPlatform } from '../../src/platform.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { MEDIA, pushImage, putManifest, type PushedImage } from '../helpers/registry-content.js';
@@ -37,6 +39,7 @@ interface PlanJsonPlatform {
 
 interface PlanJson {
   platforms: PlanJsonPlatform[];
+  indexes: Array<{ repo: string; sharedTags: string[]; action: string; reasons: PlanJsonReason[] }>;
 }
 
 interface GraphJson {
@@ -217,6 +220,19 @@ async function writeBuiltImageInfo(world: World, plan: PlanJson, options: { imag
     if (!options.imageBuilder) Object.assign(record, { buildKey: p.buildKey, fromImages: p.fromImages });
     info = upsertPlatformRecord(info, spec.repo, { sharedTags: spec.sharedTags, platforms: [platform] }, record);
   }
+  // The shared tags' index, published as `build --push` does once every platform of the image is pushed.
+  const shared = [...world.platforms].filter(([id, spec]) => spec.sharedTags.length > 0 && pushed.has(id));
+  if (shared.length > 0 && !options.imageBuilder) {
+    const [, first] = shared[0] as [string, PlatformSpec & { sharedTags: string[] }];
+    const client = createRegistryClient();
+    const platforms = shared.map(([id, spec]) => ({ image: pushed.get(id) ?? '', os: 'linux', architecture: spec.architecture }));
+    const index = await publishIndex(client, platforms, first.sharedTags.map((t) => `${world.registry.host}/${first.repo}:${t}`));
+    const images = shared.map(([, spec]) => ({ os: 'linux', osVersion: 'bookworm', architecture: spec.architecture, dockerfile: spec.dockerfile, tags: spec.tags }));
+    info = setImageManifest(info, first.repo, { sharedTags: first.sharedTags, platforms: images }, {
+      digest: `${world.registry.host}/${first.repo}@${index.digest}`,
+      sharedTags: [...first.sharedTags],
+    });
+  }
   await writeImageInfo(join(world.root, 'image-info.json'), info);
   return pushed;
 }
@@ -240,7 +256,12 @@ describe('plan and graph output', { timeout: 5 * 60_000 }, () => {
     const plan = await planJson(world);
     const { ids, ext, digests } = world;
     const host = registry.host;
-    assert.deepEqual(Object.keys(plan), ['platforms']);
+    assert.deepEqual(Object.keys(plan), ['platforms', 'indexes']);
+    assert.deepEqual(
+      plan.indexes.map((i) => [i.repo, i.sharedTags, i.action, i.reasons.map((r) => r.kind)]),
+      [[`${world.prefix}/team/multi`, ['1'], 'create', ['new-index']]],
+      'the shared tag\'s index is created',
+    );
     assert.deepEqual(
       plan.platforms.map((p) => p.id),
       [ids.base, ids.app, ids.multiAmd64, ids.multiArm64],
@@ -288,6 +309,38 @@ describe('plan and graph output', { timeout: 5 * 60_000 }, () => {
     assert.deepEqual(new Set(plan.platforms.map((p) => `${p.decision} ${p.reasons.length}`)), new Set(['reuse 0']));
   });
 
+  it('a shared-tag-only change: a publish action with its reason, exit 10, and matrix --only-changed keeps the publish step', async () => {
+    const world = await makeWorld(registry);
+    await writeBuiltImageInfo(world, await planJson(world));
+    const manifestFile = join(world.root, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { repos: Array<{ images: Array<{ sharedTags?: Record<string, object> }> }> };
+    const multi = manifest.repos[2]?.images[0];
+    assert.ok(multi?.sharedTags);
+    multi.sharedTags['1.0'] = {};
+    await writeFile(manifestFile, JSON.stringify(manifest, null, 2));
+
+    const plan = await planJson(world);
+    assert.deepEqual(new Set(plan.platforms.map((p) => p.decision)), new Set(['reuse']), 'no platform builds');
+    assert.deepEqual(plan.indexes.map((i) => [i.sharedTags, i.action]), [[['1', '1.0'], 'move']]);
+    assert.deepEqual(plan.indexes[0]?.reasons, [{ kind: 'tags-changed', detail: 'shared tags changed: new tag 1.0', added: ['1.0'], removed: [] }]);
+
+    const exit = await cli(world, ['plan', '--exit-code', '--image-info', 'image-info.json']);
+    assert.equal(exit.code, 10, exit.stderr);
+    assert.match(exit.stdout, new RegExp(`^move\\s+${world.prefix}/team/multi:1,1\\.0\\s+shared tags changed: new tag 1\\.0$`, 'm'));
+    assert.match(exit.stdout, /^0 to build, 4 to reuse, 1 shared-tag index to publish$/m);
+
+    const outputs = join(world.root, 'outputs.txt');
+    const github = await cli(world, ['plan', '--format', 'github', '--image-info', 'image-info.json'], { GITHUB_OUTPUT: outputs });
+    assert.equal(github.code, 0, github.stderr);
+    assert.match(github.stdout, /^## imagewright plan: 1 shared-tag index to publish$/m);
+    assert.match(github.stdout, /\| move \| `[^`]*multi:1,1\.0` \| shared tags changed: new tag 1\.0 \|/);
+    assert.equal(await readFile(outputs, 'utf8'), 'stale=true\nbuild-count=0\npublish-count=1\n');
+
+    const matrix = await cli(world, ['matrix', '--only-changed', '--image-info', 'image-info.json']);
+    assert.equal(matrix.code, 0, matrix.stderr);
+    assert.deepEqual(JSON.parse(matrix.stdout), { waves: 0, publish: true, legs: [] });
+  });
+
   it('plan text: a table with a header, one row per platform, and a summary line', async () => {
     const world = await makeWorld(registry);
     const result = await cli(world, ['plan', '--image-info', 'image-info.json']);
@@ -303,12 +356,14 @@ describe('plan and graph output', { timeout: 5 * 60_000 }, () => {
         `a row for ${id}:\n${result.stdout}`,
       );
     }
-    assert.equal(lines.length, 1 + 4 + 2, 'header, four rows, a blank line, the summary');
-    assert.equal(lines.at(-1), '4 to build, 0 to reuse');
+    assert.equal(lines.length, 1 + 4 + 1 + 2 + 2, 'header, four rows, a blank line, the index table (header, one row), a blank line, the summary');
+    assert.match(lines[6] ?? '', /^INDEX\s+SHARED TAGS\s+WHY$/);
+    assert.match(lines[7] ?? '', /^create\s+\S+team\/multi:1\s+shared tag 1 is new$/);
+    assert.equal(lines.at(-1), '4 to build, 0 to reuse, 1 shared-tag index to publish');
 
     await writeBuiltImageInfo(world, await planJson(world));
     const reused = await cli(world, ['plan', '--image-info', 'image-info.json']);
-    assert.equal(reused.stdout.trimEnd().split('\n').at(-1), '0 to build, 4 to reuse');
+    assert.equal(reused.stdout.trimEnd().split('\n').at(-1), '0 to build, 4 to reuse, 0 shared-tag indexes to publish');
     assert.match(reused.stdout, /^reuse\s+\S+team\/app:latest\s+app\/Dockerfile\.app\s+unchanged$/m);
   });
 

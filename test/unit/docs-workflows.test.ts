@@ -301,7 +301,7 @@ describe('action.yml', () => {
   it('passes on every step output the CLI writes to $GITHUB_OUTPUT', () => {
     const written = [
       githubOutputLines({ legs: [], waves: 0 } as unknown as Parameters<typeof githubOutputLines>[0]),
-      planGithubOutputs({ platforms: [] }),
+      planGithubOutputs({ platforms: [], indexes: [] }),
     ]
       .join('')
       .split('\n')

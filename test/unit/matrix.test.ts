@@ -161,7 +161,7 @@ describe('matrix renderers', () => {
     const lines = renderAzureMatrix(matrix).trimEnd().split('\n');
     assert.deepEqual(
       lines.map((l) => /^##vso\[task\.setvariable variable=(\w+);isOutput=true\]/.exec(l)?.[1]),
-      ['matrix', 'matrixWave0', 'matrixWave1', 'waves'],
+      ['matrix', 'matrixWave0', 'matrixWave1', 'waves', 'publish'],
     );
     const all = JSON.parse((lines[0] as string).replace(/^[^\]]*\]/, '')) as Record<string, Record<string, string>>;
     assert.deepEqual(all['linux-amd64-src-sdk'], {

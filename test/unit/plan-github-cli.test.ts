@@ -40,7 +40,7 @@ describe('plan --format github (CLI)', () => {
     assert.match(result.stdout, /^## imagewright plan: 2 of 2 platforms stale\n/);
     assert.match(result.stdout, /^\| `plan-github:one` \| `src\/one\/Dockerfile` \| no previous image-info \|$/m);
     assert.equal(readFileSync(summaryFile, 'utf8'), `earlier step\n${result.stdout}`, 'appended, not replaced');
-    assert.equal(readFileSync(outputFile, 'utf8'), 'earlier=1\nstale=true\nbuild-count=2\n');
+    assert.equal(readFileSync(outputFile, 'utf8'), 'earlier=1\nstale=true\nbuild-count=2\npublish-count=0\n');
   });
 
   it('without --exit-code a stale plan exits 0; outside Actions only stdout is written', async () => {

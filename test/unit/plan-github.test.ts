@@ -103,11 +103,11 @@ describe('plan --format github: step summary', () => {
 
 describe('plan --format github: step outputs', () => {
   it('stale=true and the number of platforms to build', () => {
-    assert.equal(planGithubOutputs(debianMoved().plan), 'stale=true\nbuild-count=3\n');
+    assert.equal(planGithubOutputs(debianMoved().plan), 'stale=true\nbuild-count=3\npublish-count=0\n');
   });
 
   it('stale=false and build-count=0 when nothing must build', () => {
     const w = world();
-    assert.equal(planGithubOutputs(w.plan(w.baseline())), 'stale=false\nbuild-count=0\n');
+    assert.equal(planGithubOutputs(w.plan(w.baseline())), 'stale=false\nbuild-count=0\npublish-count=0\n');
   });
 });

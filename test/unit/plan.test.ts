@@ -145,7 +145,7 @@ describe('planBuilds: inputs of the platform itself', () => {
     const plan = w.plan(info);
     assert.deepEqual(building(plan), ['r:args']);
     assert.deepEqual(planOf(plan, 'r:args').reasons, [
-      { kind: 'dockerfile-changed', detail: `src/args/Dockerfile changed (${old.slice(0, 19)} → ${now.slice(0, 19)})` },
+      { kind: 'dockerfile-changed', detail: `src/args/Dockerfile changed (${old.slice(0, 19)} → ${now.slice(0, 19)})`, old, new: now },
     ]);
   });
 
@@ -154,16 +154,20 @@ describe('planBuilds: inputs of the platform itself', () => {
     w.setContextFile('r:args', 'keep.txt', sha('keep'));
     w.setContextFile('r:args', 'gone.txt', sha('gone'));
     const info = w.baseline();
+    const oldContext = recordOf(info, 'r:args', w.manifest).inputs?.context;
     w.setContextFile('r:args', 'app.sh', `${sha('app')}+x`);
     w.setContextFile('r:args', 'gone.txt', undefined);
     w.setContextFile('r:args', 'new/b.txt', sha('b'));
     w.setContextFile('r:args', 'new/a.txt', sha('a'));
     const plan = w.plan(info);
     assert.deepEqual(building(plan), ['r:args']);
+    assert.match(oldContext ?? '', /^sha256:/);
     assert.deepEqual(planOf(plan, 'r:args').reasons, [
       {
         kind: 'context-changed',
         detail: 'build context changed: added new/a.txt, new/b.txt; removed gone.txt; modified app.sh',
+        old: oldContext,
+        new: planOf(plan, 'r:args').inputs.context,
         added: ['new/a.txt', 'new/b.txt'],
         removed: ['gone.txt'],
         modified: ['app.sh'],
@@ -180,14 +184,22 @@ describe('planBuilds: inputs of the platform itself', () => {
     assert.deepEqual(reason.added, ['a', 'b', 'c', 'd', 'e']);
   });
 
-  it('build-args-changed names the args, never their values', () => {
+  it('build-args-changed names the args, their values only as digests', () => {
     const w = world();
     const info = w.baseline();
     w.setBuildArg('r:args', 'TOKEN', 'an0ther-s3cret');
     w.setBuildArg('r:args', 'EXTRA', '');
     const plan = w.plan(info);
     const reason = reasonOf(plan, 'r:args', 'build-args-changed');
-    assert.deepEqual(reason, { kind: 'build-args-changed', detail: 'build args changed: EXTRA, TOKEN', args: ['EXTRA', 'TOKEN'] });
+    assert.deepEqual(reason, {
+      kind: 'build-args-changed',
+      detail: 'build args changed: EXTRA, TOKEN',
+      args: ['EXTRA', 'TOKEN'],
+      changes: [
+        { name: 'EXTRA', old: null, new: sha('') },
+        { name: 'TOKEN', old: sha('s3cret-value'), new: sha('an0ther-s3cret') },
+      ],
+    });
     assert.doesNotMatch(renderPlanText(plan) + renderPlanJson(plan), /s3cret/);
   });
 
@@ -199,7 +211,7 @@ describe('planBuilds: inputs of the platform itself', () => {
     const plan = w.plan(info);
     const newDigest = w.externalDigest('docker.io/library/debian:13', 'linux/amd64');
     assert.deepEqual(planOf(plan, 'r:args').reasons, [
-      { kind: 'build-args-changed', detail: 'build args changed: BASE', args: ['BASE'] },
+      { kind: 'build-args-changed', detail: 'build args changed: BASE', args: ['BASE'], changes: [{ name: 'BASE', old: sha('debian:12'), new: sha('debian:13') }] },
       {
         kind: 'from-image-changed',
         detail: `FROM docker.io/library/debian:13 in stage 0 newly read (${newDigest.slice(0, 19)})`,
@@ -306,7 +318,14 @@ describe('planBuilds: upstreams', () => {
     const plan = w.plan(info);
     assert.deepEqual(building(plan), ['r:base', 'r:app']);
     assert.deepEqual(planOf(plan, 'r:app').reasons, [
-      { kind: 'upstream-rebuilt', detail: 'upstream r:base is rebuilt', upstream: 'r:base', path: ['r:base', 'r:app'] },
+      {
+        kind: 'upstream-rebuilt',
+        detail: 'upstream r:base is rebuilt',
+        upstream: 'r:base',
+        path: ['r:base', 'r:app'],
+        old: recordOf(info, 'r:base', w.manifest).buildKey,
+        new: planOf(plan, 'r:base').buildKey,
+      },
     ]);
   });
 
@@ -467,7 +486,7 @@ describe('plan renderers', () => {
     // Columns line up: the Dockerfile column starts at the same offset on every row.
     const at = (line: string): number => line.indexOf('src/');
     assert.equal(new Set(lines.slice(1, 5).map(at)).size, 1);
-    assert.equal(lines.at(-2), '2 to build, 2 to reuse');
+    assert.equal(lines.at(-2), '2 to build, 2 to reuse, 0 shared-tag indexes to publish');
   });
 
   it('JSON: every platform with its decision, reasons, key, reads and new tags', () => {
@@ -475,7 +494,7 @@ describe('plan renderers', () => {
     const json = JSON.parse(renderPlanJson(plan)) as { platforms: Array<Record<string, unknown>> };
     assert.deepEqual(
       json.platforms.map((p) => Object.keys(p)),
-      plan.platforms.map(() => ['id', 'dockerfile', 'tags', 'decision', 'reasons', 'buildKey', 'fromImages', 'newTags']),
+      plan.platforms.map(() => ['id', 'dockerfile', 'tags', 'decision', 'reasons', 'buildKey', 'fromImages', 'inputs', 'newTags']),
     );
     const base = json.platforms[0];
     assert.equal(base?.id, 'r:base');

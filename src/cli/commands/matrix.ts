@@ -2,6 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { computeLegs, githubMatrix, githubOutputLines, legInput, renderAzureMatrix, renderMatrixJson, type Matrix } from '../../matrix/index.js';
 import { createRegistryClient } from '../../registry/index.js';
+import { planCounts } from '../../plan/index.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
 import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
@@ -46,8 +47,10 @@ Legs (as ImageBuilder's platformDependencyGraph matrix):
 Leg names: <os>-<arch>-<Dockerfile folder>, with -graph when the leg holds several Dockerfiles.
 Build one leg with: imagewright build --leg <name> [--max-legs N] --image-info <file> --image-info-out <leg file>
 
-github: prints {"include":[…]} for strategy.matrix; with $GITHUB_OUTPUT set, appends matrix=…, waves=…
-and legs=… to it. azure: sets the output variables matrix, matrixWave0…, waves.`,
+github: prints {"include":[…]} for strategy.matrix; with $GITHUB_OUTPUT set, appends matrix=…, waves=…,
+legs=… and publish=true|false to it (publish: the publish step has work, shared-tag indexes to create
+or move included, even when no leg builds). azure: sets the output variables matrix, matrixWave0…,
+waves, publish.`,
     )
     .addHelpText(
       'after',
@@ -83,7 +86,9 @@ async function computeMatrix(options: MatrixCommandOptions): Promise<Matrix> {
   const { graph, plan } = await planRepository({ ...manifestLoadOptions(options), warn, imageInfoFile: options.imageInfo, registry });
   // New tags on a reused image are work too: some leg must put them on.
   const work = new Set(plan.platforms.filter((p) => p.decision === 'build' || p.newTags.length > 0).map((p) => p.id));
-  return computeLegs(legInput(graph), { ...legOptions, work });
+  const matrix = computeLegs(legInput(graph), { ...legOptions, work });
+  // Shared-tag indexes to create or move are the publish step's work even when no leg builds.
+  return { ...matrix, publish: matrix.legs.length > 0 || planCounts(plan).publish > 0 };
 }
 
 function wholeNumber(min: number): (value: string) => number {

@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import { renderPlanGithub, planGithubOutputs } from '../../plan/github.js';
-import { renderPlanJson, renderPlanText } from '../../plan/index.js';
+import { planHasWork, renderPlanJson, renderPlanText } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { planRepository } from '../../shell/plan.js';
@@ -30,19 +30,19 @@ export function registerPlanCommand(program: Command): void {
     .addOption(
       new Option(
         '--format <format>',
-        'output format; github: Markdown, also appended to $GITHUB_STEP_SUMMARY, with stale= and build-count= in $GITHUB_OUTPUT',
+        'output format; github: Markdown, also appended to $GITHUB_STEP_SUMMARY, with stale=, build-count= and publish-count= in $GITHUB_OUTPUT',
       )
         .choices(['text', 'json', 'github'])
         .default('text'),
     )
     .option('--no-cache', 'decide to build every platform')
-    .option('--exit-code', `exit ${ExitCode.stale} when anything must build (for scheduled stale-image checks)`)
+    .option('--exit-code', `exit ${ExitCode.stale} when anything must be done: a build, new tags, a shared-tag index to create or move (for scheduled stale-image checks)`)
     .addHelpText(
       'after',
       examples([
           ['imagewright plan --image-info image-info.json', 'a table: build or reuse, and why'],
           ['imagewright plan --image-info image-info.json --format json > plan.json', 'the plan for other tools'],
-          ['imagewright plan --image-info image-info.json --exit-code', `a scheduled stale check: exit ${ExitCode.stale} when anything must build`],
+          ['imagewright plan --image-info image-info.json --exit-code', `a scheduled stale check: exit ${ExitCode.stale} when anything must be done`],
       ]),
     )
     .action(async (options: PlanCommandOptions) => {
@@ -56,7 +56,7 @@ export function registerPlanCommand(program: Command): void {
       });
       if (options.format === 'github') await writeGithub(plan);
       else process.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
-      if (options.exitCode && plan.platforms.some((p) => p.decision === 'build')) process.exitCode = ExitCode.stale;
+      if (options.exitCode && planHasWork(plan)) process.exitCode = ExitCode.stale;
     });
 }
 
