@@ -5,6 +5,11 @@
 # Idempotent: when everything already answers it changes nothing; when the processes died it restarts them.
 # Writes .work/engine.env (DOCKER_HOST, IMAGEWRIGHT_DOCKER, IMAGEWRIGHT_REGISTRY) for `source`.
 #
+# Also, on an amd64 machine, emulation for arm64 and arm/v7 RUN steps (qemu-user-static, binfmt-support) and static
+# arm64/armhf busybox binaries in $IMAGEWRIGHT_STATE_DIR/busybox/<arch>/busybox, from which tests make real multi-arch
+# base images offline. Emulation is optional: when it cannot be set up the script says why and goes on, and the tests
+# that need it are skipped with that reason.
+#
 # Usage: scripts/setup-engine.sh [--no-base-images]
 # Environment: IMAGEWRIGHT_REGISTRY_PORT (default 5000), IMAGEWRIGHT_STATE_DIR (default /var/lib/imagewright),
 #   IMAGEWRIGHT_RUN_DIR (default /run/imagewright), IMAGEWRIGHT_START_TIMEOUT seconds (default 60),
@@ -79,6 +84,69 @@ ensure_packages() {
   [ "$added_policy" = 0 ] || rm -f "$policy"
   pkgs=$(missing_packages | sort -u | tr '\n' ' ')
   [ -z "${pkgs// /}" ] || die "still missing after apt-get install: $pkgs"
+}
+
+# ---- emulation (optional) ---------------------------------------------------------------------------------------
+
+FOREIGN_BUSYBOX_DIR="$IW_STATE_DIR/busybox"
+# Debian architecture names; arm64 and armhf are what the QEMU integration test builds.
+FOREIGN_ARCHES="arm64 armhf"
+
+emulation_missing() {
+  command -v qemu-aarch64-static >/dev/null || echo qemu-user-static
+  command -v update-binfmts >/dev/null || echo binfmt-support
+}
+
+binfmt_ready() {
+  local entry
+  for entry in qemu-aarch64 qemu-arm; do
+    [ -f "/proc/sys/fs/binfmt_misc/$entry" ] && head -n1 "/proc/sys/fs/binfmt_misc/$entry" | grep -qx enabled || return 1
+  done
+}
+
+# Never fatal: a machine without binfmt_misc (or without Debian's foreign archives) still runs everything else.
+ensure_emulation() {
+  local pkgs arch tmp deb
+  if ! command -v dpkg >/dev/null || [ "$(dpkg --print-architecture)" != amd64 ]; then
+    say "emulation: skipped (set up only on Debian/Ubuntu amd64 machines)"
+    return 0
+  fi
+  pkgs=$(emulation_missing | tr '\n' ' ')
+  pkgs=${pkgs% }
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -n "$pkgs" ]; then
+    say "emulation: installing $pkgs (log $IW_LOG_DIR/apt-emulation.log)"
+    # shellcheck disable=SC2086
+    if ! { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends $pkgs; } \
+        >"$IW_LOG_DIR/apt-emulation.log" 2>&1; then
+      say "emulation: not available: apt-get could not install $pkgs (see $IW_LOG_DIR/apt-emulation.log)"
+      return 0
+    fi
+  fi
+  if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc >/dev/null 2>&1 || true
+  fi
+  binfmt_ready || update-binfmts --enable >/dev/null 2>&1 || true
+  if binfmt_ready; then say "emulation: arm64 and arm registered with binfmt_misc"
+  else say "emulation: not available: qemu-aarch64/qemu-arm are not registered with binfmt_misc (no binfmt_misc in this kernel or container?)"
+  fi
+  for arch in $FOREIGN_ARCHES; do
+    [ -x "$FOREIGN_BUSYBOX_DIR/$arch/busybox" ] && continue
+    dpkg --print-foreign-architectures | grep -qx "$arch" || dpkg --add-architecture "$arch"
+    tmp=$(mktemp -d)
+    if ! ( cd "$tmp" && { apt-get download "busybox-static:$arch" || { apt-get -o DPkg::Lock::Timeout=300 update && apt-get download "busybox-static:$arch"; }; } ) \
+        >"$IW_LOG_DIR/apt-busybox-$arch.log" 2>&1; then
+      say "emulation: no static $arch busybox: apt-get download busybox-static:$arch failed (see $IW_LOG_DIR/apt-busybox-$arch.log)"
+      rm -rf "$tmp"
+      continue
+    fi
+    deb=$(ls "$tmp"/busybox-static_*.deb)
+    dpkg-deb -x "$deb" "$tmp/root"
+    mkdir -p "$FOREIGN_BUSYBOX_DIR/$arch"
+    cp "$tmp/root/bin/busybox" "$FOREIGN_BUSYBOX_DIR/$arch/busybox"
+    rm -rf "$tmp"
+    say "emulation: static $arch busybox in $FOREIGN_BUSYBOX_DIR/$arch/busybox"
+  done
 }
 
 # ---- processes --------------------------------------------------------------------------------------------------
@@ -290,6 +358,8 @@ write_env_file() {
 }
 
 ensure_packages
+mkdir -p "$IW_LOG_DIR"
+ensure_emulation
 ensure_dockerd
 ensure_registry
 choose_client

@@ -63,12 +63,27 @@ export class PlatformNotFoundError extends RegistryError {
   }
 }
 
+/**
+ * The engine cannot do what the plan needs, and no build was started: e.g. RUN steps of a foreign
+ * architecture on an engine without an emulator. The message says how to enable it. Exit code 3.
+ */
+export class EngineCapabilityError extends Error {
+  readonly exitCode = 3;
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineCapabilityError';
+  }
+}
+
 /** Exit codes the CLI uses, in one place so the docs and the code agree. */
 export const ExitCode = {
   ok: 0,
   failure: 1,
   badInput: 2,
+  /** A registry error, or an engine that cannot build what the plan needs (emulation missing). */
   registry: 3,
+  /** `build`: everything it could build succeeded, but some platforms cannot be built on this engine (Windows on Linux) and were skipped. */
+  skipped: 4,
   /** `plan --exit-code`: something must build. */
   stale: 10,
 } as const;

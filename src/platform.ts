@@ -272,3 +272,24 @@ export function buildTimeVariables(target: TargetPlatform, build: TargetPlatform
 
 /** The build-time variables that describe the build host (BUILDPLATFORM, BUILDOS, BUILDARCH, BUILDVARIANT). */
 export const BUILD_PLATFORM_VARIABLES: ReadonlySet<string> = new Set(['BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT', 'BUILDOSVERSION']);
+
+// ---- what an engine runs ----------------------------------------------------------------------
+
+/**
+ * Architectures a CPU of one architecture executes without emulation: its own, and the 32-bit
+ * modes amd64 and arm64 machines commonly keep (BuildKit's archutil makes the same assumption
+ * before it looks for emulators).
+ */
+const NATIVE_ALSO: Readonly<Record<string, readonly string[]>> = { amd64: ['386'], arm64: ['arm'] };
+
+/** Whether an engine on `engine` executes programs of `target` without an emulator (the OS aside). */
+export function runsNatively(engine: TargetPlatform, target: TargetPlatform): boolean {
+  const host = normalizePlatform(engine).architecture;
+  const wanted = normalizePlatform(target).architecture;
+  return host === wanted || (NATIVE_ALSO[host] ?? []).includes(wanted);
+}
+
+/** Whether an engine on `engine` can build `target` at all: Linux engines build Linux images, Windows ones Windows images. */
+export function sameOs(engine: TargetPlatform, target: TargetPlatform): boolean {
+  return normalizePlatform(engine).os === normalizePlatform(target).os;
+}

@@ -41,7 +41,10 @@ Exit codes:
   0   success
   1   a build or push failed
   2   bad input (manifest, Dockerfile, image-info, options): the message names the file and location
-  3   registry error (authentication failure, unreachable registry)
+  3   registry error (authentication failure, unreachable registry), or the engine cannot
+      run a platform's RUN steps (no emulation for that architecture)
+  4   build: platforms the engine cannot build (Windows on a Linux engine) were skipped;
+      everything else succeeded
   10  plan --exit-code: something must build`,
   );
   program.addHelpText('after', examples([

@@ -91,7 +91,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeOptions): Docker
   checkStageOrder(stages, reachable, ctx);
 
   const analysis: DockerfileAnalysis = {
-    stages: stages.map((s) => toStage(s, reachable[s.index] ?? false)),
+    stages: stages.map((s) => toStage(s, reachable[s.index] ?? false, bodies[s.index]?.find((i) => i.keyword === 'RUN')?.line)),
     reads: collectReads(stages, reachable, names, syntax, ctx),
   };
   if (syntax) analysis.syntax = syntax.value;
@@ -302,10 +302,11 @@ function readTrigger(onbuild: RawInstruction, ctx: Ctx): Trigger {
   return { instruction: trigger, line: onbuild.line };
 }
 
-function toStage(state: StageState, reachable: boolean): Stage {
+function toStage(state: StageState, reachable: boolean, runLine: number | undefined): Stage {
   const stage: Stage = { index: state.index, base: state.base, line: state.head.line, reachable };
   if (state.head.name !== undefined) stage.name = state.head.name;
   if (state.platform !== undefined) stage.platform = state.platform;
+  if (runLine !== undefined) stage.runLine = runLine;
   return stage;
 }
 

@@ -1,2 +1,3 @@
 export { analyzeDockerfile } from './analyze.js';
+export { finalBaseStage, runSteps, type RunStep } from './stages.js';
 export type { AnalyzeOptions, DockerfileAnalysis, ImageRead, ReadInstruction, Stage, StageBase } from './types.js';

@@ -27,6 +27,8 @@ export interface Stage {
   line: number;
   /** Whether the final stage (the build target) depends on this stage; BuildKit skips the others. */
   reachable: boolean;
+  /** 1-based line of the stage's first RUN, when it has one: the build executes programs of the stage's platform. */
+  runLine?: number;
 }
 
 export interface ImageRead {

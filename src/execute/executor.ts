@@ -24,7 +24,7 @@ import { baseImage, pinReads, type BaseImage, type UpstreamImage } from './input
 import { pinDockerfile, type DockerfilePin } from './pin.js';
 import { silentProgress, type BuildProgress } from './progress.js';
 import { describeIndex, manifestLayers, putIndex, retag, type ManifestClient } from './publish.js';
-import { runDag, type NodeResult } from './scheduler.js';
+import { runDag, type NodeResult, type SkipReason } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome } from './types.js';
 import { writePinnedDockerfile } from './workspace.js';
 
@@ -49,6 +49,8 @@ export interface BuildRunOptions {
   jobs?: number;
   /** Folder for per-platform build logs (created). */
   logDir: string;
+  /** Platforms never sent to the engine, with why (a Windows platform on a Linux engine); their dependents are skipped too. */
+  skip?: ReadonlyMap<string, SkipReason>;
   progress?: BuildProgress;
   /**
    * Called once per platform that built, was reused or retagged, before its dependents start; calls
@@ -115,6 +117,7 @@ class PlanExecutor {
     const results = await runDag(nodes, (id) => this.#runPlatform(id), {
       concurrency: this.options.jobs ?? availableParallelism(),
       keepGoing: this.options.keepGoing,
+      ...(this.options.skip ? { skip: this.options.skip } : {}),
       onSettled: (id, result) => this.#settled(id, result),
     });
     const indexes = [...(await Promise.all(this.#indexes)), ...this.#unpublishedIndexes()];
@@ -343,7 +346,7 @@ class PlanExecutor {
       const missing = image.platforms.find((p) => !this.#outcomes.has(p.id));
       if (!missing) continue;
       const why = this.#byId.has(missing.id) ? `${missing.id} did not finish` : `${missing.id} is not part of this run`;
-      problems.push(this.#reportIndex(this.#indexProblem(plan, image, why)));
+      problems.push(this.#reportIndex({ ...this.#indexProblem(plan, image, why), waitsFor: missing.id }));
     }
     return problems;
   }

@@ -21,7 +21,7 @@ export {
 export { acquireLock, lockFileFor, LockedError, type HeldLock, type LockOwner } from './lock.js';
 export { pinDockerfile, type DockerfilePin } from './pin.js';
 export { pinReads, withDigest, type UpstreamImage } from './inputs.js';
-export { createProgress, silentProgress, skipText, summaryLine, type BuildProgress } from './progress.js';
+export { createProgress, onlyUnbuildableSkipped, silentProgress, skipText, summaryLine, type BuildProgress } from './progress.js';
 export { composeIndex, describeIndex, publishIndex, putIndex, retag, type IndexPlatform, type ManifestClient } from './publish.js';
 export { platformRecord } from './record.js';
 export { runDag, type DagNode, type NodeResult, type SkipReason } from './scheduler.js';

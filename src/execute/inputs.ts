@@ -2,6 +2,7 @@
  * The exact images a platform's build reads: external ones at the digest the plan resolved,
  * internal ones at the image this run produced (or reused) for the upstream. Pure.
  */
+import { finalBaseStage } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { ClassifiedRead } from '../graph/types.js';
 import type { FromImageRecord } from '../imageinfo/types.js';
@@ -111,13 +112,7 @@ export interface BaseImage {
 }
 
 export function baseImage(analysis: DockerfileAnalysis, reads: readonly ClassifiedRead[], used: ReadonlyArray<string | undefined>): BaseImage | undefined {
-  let stage = analysis.stages[analysis.stages.length - 1];
-  const seen = new Set<number>();
-  while (stage && stage.base.kind === 'stage' && !seen.has(stage.index)) {
-    seen.add(stage.index);
-    const baseIndex = stage.base.index;
-    stage = analysis.stages.find((s) => s.index === baseIndex);
-  }
+  const stage = finalBaseStage(analysis);
   if (!stage || stage.base.kind !== 'image') return undefined;
   const stageIndex = stage.index;
   const at = reads.findIndex((r) => r.read.instruction === 'FROM' && r.read.stageIndex === stageIndex);

@@ -165,8 +165,20 @@ function indexLine(outcome: IndexOutcome): string {
 
 export function skipText(reason: SkipReason): string {
   if (reason.kind === 'stopped') return `not started after ${reason.after} failed (use --keep-going to build independent images anyway)`;
+  if (reason.kind === 'unsupported') return reason.detail;
   const via = reason.via.filter((v) => !reason.failed.includes(v));
   return `${reason.failed.join(', ')} failed${via.length ? ` (via ${via.join(', ')})` : ''}`;
+}
+
+/**
+ * Nothing failed and nothing was left undone but the platforms this engine cannot build (and their
+ * dependents, and the indexes that wait for them): a run for another engine must do those.
+ */
+export function onlyUnbuildableSkipped(result: Pick<BuildRunResult, 'failures' | 'skipped' | 'indexes'>): boolean {
+  if (result.failures.length > 0 || result.skipped.length === 0) return false;
+  if (!result.skipped.every((s) => s.reason.kind === 'unsupported')) return false;
+  const skipped = new Set(result.skipped.map((s) => s.id));
+  return result.indexes.every((i) => !i.problem || (i.waitsFor !== undefined && skipped.has(i.waitsFor)));
 }
 
 export function summaryLine(result: BuildRunResult): string {
@@ -178,7 +190,8 @@ export function summaryLine(result: BuildRunResult): string {
     `${result.failures.length} failed`,
     `${result.skipped.length} skipped`,
   ];
-  return `${result.ok ? 'done' : 'FAILED'}: ${parts.join(', ')} in ${formatDuration(result.durationMs)}`;
+  const verdict = result.ok ? 'done' : onlyUnbuildableSkipped(result) ? 'INCOMPLETE' : 'FAILED';
+  return `${verdict}: ${parts.join(', ')} in ${formatDuration(result.durationMs)}`;
 }
 
 export function formatDuration(ms: number): string {

@@ -14,7 +14,9 @@ export type SkipReason =
   /** An upstream failed, directly or further up: `failed` are the root failures, `via` the direct upstreams that failed or were skipped. */
   | { kind: 'upstream-failed'; failed: string[]; via: string[] }
   /** Without --keep-going, nothing new starts after the first failure. */
-  | { kind: 'stopped'; after: string };
+  | { kind: 'stopped'; after: string }
+  /** The engine cannot build it (a Windows platform on a Linux engine), or it needs one that was skipped so. */
+  | { kind: 'unsupported'; detail: string };
 
 export type NodeResult<T> =
   | { status: 'done'; value: T }
@@ -28,6 +30,8 @@ export interface ScheduleOptions<T> {
   keepGoing: boolean;
   /** Called as each node settles (done, failed or skipped), in settling order. */
   onSettled?: (id: string, result: NodeResult<T>) => void;
+  /** Nodes never to run, with the reason; their dependents are skipped as well. Not a failure: independent nodes go on. */
+  skip?: ReadonlyMap<string, SkipReason>;
 }
 
 /**
@@ -124,6 +128,10 @@ export async function runDag<T>(
       pump();
     };
 
+    for (const node of nodes) {
+      const reason = options.skip?.get(node.id);
+      if (reason) settle(node.id, { status: 'skipped', reason });
+    }
     pump();
   });
 }
@@ -141,5 +149,10 @@ function blockedReason<T>(upstreams: readonly string[], results: ReadonlyMap<str
       via.push(upstream);
     }
   }
-  return failed.size > 0 ? { kind: 'upstream-failed', failed: [...failed], via } : undefined;
+  if (failed.size > 0) return { kind: 'upstream-failed', failed: [...failed], via };
+  const unsupported = upstreams.find((u) => {
+    const result = results.get(u);
+    return result?.status === 'skipped' && result.reason.kind === 'unsupported';
+  });
+  return unsupported === undefined ? undefined : { kind: 'unsupported', detail: `needs ${unsupported}, which cannot be built here` };
 }

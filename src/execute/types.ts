@@ -56,6 +56,8 @@ export interface IndexOutcome {
   unchanged?: boolean;
   /** Why it was not published, when it was not. */
   problem?: string;
+  /** The platform of the image that did not finish or is not part of the run, when that is why. */
+  waitsFor?: string;
 }
 
 export interface BuildRunResult {

@@ -12,6 +12,11 @@ import type { Manifest } from '../manifest/types.js';
 import { computeLegs, findLeg, legInput } from '../matrix/index.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
 import type { RegistryClient } from '../registry/index.js';
+import { binfmtProbe, type EmulationProbe } from '../execute/emulation.js';
+import type { SkipReason } from '../execute/index.js';
+import type { TargetPlatform } from '../platform.js';
+import { enginePlatformProvider } from './build-platform.js';
+import { checkBasePlatforms, checkEmulation, platformsToBuild, unbuildableOnEngine } from './platform-check.js';
 import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
 
 export interface BuildOptions extends LoadOptions {
@@ -34,8 +39,12 @@ export interface BuildOptions extends LoadOptions {
   imageInfoOut?: string;
   logDir: string;
   progressStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** ImageBuilder's --skip-platform-check: build even on a base image whose config names another platform. */
+  skipPlatformCheck?: boolean;
   /** For tests: an engine instead of the Docker CLI one. */
   engine?: Engine;
+  /** For tests: how to find out whether the engine emulates an architecture (default: this machine's binfmt_misc). */
+  emulation?: EmulationProbe;
 }
 
 export interface BuildOutcome {
@@ -55,11 +64,14 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
   const lock = outFile ? await acquireLock(outFile, { warn: options.warn }) : undefined;
   const releaseOnSignal = lock ? releaseLockOnSignals(lock) : () => undefined;
   try {
-    const planned = await planRepository({ ...options, noCache: options.noCache });
+    // One answer for BUILDPLATFORM while planning and for what the engine can build.
+    const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn);
+    const planned = await planRepository({ ...options, noCache: options.noCache, buildPlatform: enginePlatform });
     let plan = selectPaths(planned.plan, planned.graph, options.paths);
     if (options.leg !== undefined) plan = selectLeg(plan, planned.graph, options.leg, options.maxLegs);
+    const skip = await checkPlatforms(planned, plan, options, enginePlatform);
     // Finding the Docker client costs a few processes; a run with nothing to build needs none.
-    const needsEngine = plan.platforms.some((p) => p.decision === 'build');
+    const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
     const engine = options.engine ?? (needsEngine ? await createDockerEngine({ env: process.env }) : NO_ENGINE);
     const empty = { schemaVersion: '2.0', repos: [] };
     const store = outFile ? await ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : undefined) : undefined;
@@ -77,6 +89,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         keepGoing: options.keepGoing,
         jobs: options.jobs,
         logDir: options.logDir,
+        skip,
         progress,
         onPlatformDone: store ? (p, outcome) => store.recordPlatform(p, outcome) : undefined,
         onIndexPublished: store ? (image, record) => store.recordIndex(image, record) : undefined,
@@ -89,6 +102,19 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     releaseOnSignal();
     await lock?.release();
   }
+}
+
+/**
+ * Before anything builds: platforms of another OS than the engine's are to be skipped (returned),
+ * a base image of the wrong platform is exit 2, missing emulation for RUN steps exit 3.
+ */
+async function checkPlatforms(planned: PlanResult, plan: Plan, options: BuildOptions, enginePlatform: () => Promise<TargetPlatform>): Promise<Map<string, SkipReason>> {
+  if (!plan.platforms.some((p) => p.decision === 'build')) return new Map();
+  const engine = await enginePlatform();
+  const skip = unbuildableOnEngine(plan, engine);
+  if (!options.skipPlatformCheck) await checkBasePlatforms(planned, plan, options.registry, skip);
+  await checkEmulation(platformsToBuild(planned, plan, skip), engine, options.emulation ?? binfmtProbe());
+  return skip;
 }
 
 /**

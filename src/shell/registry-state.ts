@@ -15,6 +15,24 @@ import { isIndexMediaType, type RegistryClient } from '../registry/index.js';
 
 export type LabelReader = Pick<RegistryClient, 'getManifest' | 'getBlob'>;
 
+/** The fields of an OCI image config that imagewright reads. */
+export interface ImageConfig {
+  os?: string;
+  architecture?: string;
+  variant?: string;
+  'os.version'?: string;
+  created?: string;
+  config?: { Labels?: Record<string, string> | null };
+}
+
+/** The config blob of an image manifest (its body), parsed; undefined when the manifest names none. */
+export async function readImageConfig(registry: LabelReader, repo: string, manifestBody: Buffer): Promise<ImageConfig | undefined> {
+  const body = JSON.parse(manifestBody.toString('utf8')) as { config?: { digest?: string } };
+  const digest = body.config?.digest;
+  if (!digest) return undefined;
+  return JSON.parse((await registry.getBlob(repo, digest)).toString('utf8')) as ImageConfig;
+}
+
 export async function readImageInfoFromRegistry(manifest: Manifest, registry: LabelReader): Promise<ImageInfo> {
   const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
   const records = await Promise.all(platforms.map((p) => recordFromLabels(manifest, p, registry)));
@@ -48,13 +66,9 @@ async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, 
     if (err instanceof ImageNotFoundError) return undefined;
     throw err;
   }
-  const body = JSON.parse(answer.body.toString('utf8')) as { config?: { digest?: string }; layers?: Array<{ digest: string; size: number }> };
-  const configDigest = body.config?.digest;
-  if (!configDigest) return undefined;
-  const config = JSON.parse((await registry.getBlob(repo, configDigest)).toString('utf8')) as {
-    config?: { Labels?: Record<string, string> | null };
-    created?: string;
-  };
+  const body = JSON.parse(answer.body.toString('utf8')) as { layers?: Array<{ digest: string; size: number }> };
+  const config = await readImageConfig(registry, repo, answer.body);
+  if (!config) return undefined;
   const labels = config.config?.Labels ?? {};
   const record: PlatformRecord = {
     ...platformRecordIdentity(platform),

@@ -40,7 +40,7 @@ function assertInputError(text: string, line: number, problem: RegExp, options: 
 describe('FROM', () => {
   it('reads the base image of a single stage', () => {
     const analysis = analyze('FROM alpine:3.20\nRUN echo hi\n');
-    assert.deepEqual(analysis.stages, [{ index: 0, base: { kind: 'image', ref: 'alpine:3.20' }, line: 1, reachable: true }]);
+    assert.deepEqual(analysis.stages, [{ index: 0, base: { kind: 'image', ref: 'alpine:3.20' }, line: 1, reachable: true, runLine: 2 }]);
     assert.deepEqual(analysis.reads, [{ stage: '0', stageIndex: 0, instruction: 'FROM', ref: 'alpine:3.20', line: 1 }]);
   });
 

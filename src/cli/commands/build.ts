@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
+import { onlyUnbuildableSkipped } from '../../execute/index.js';
 import { buildRepository } from '../../shell/execute.js';
 import { baseOverrideOptions, manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { errorExitCode, warn } from '../output.js';
@@ -18,6 +19,7 @@ interface BuildCommandOptions extends ManifestCommandOptions {
   imageInfoOut?: string;
   logDir: string;
   insecureRegistry: string[];
+  skipPlatformCheck: boolean;
 }
 
 export function registerBuildCommand(program: Command): void {
@@ -50,6 +52,11 @@ export function registerBuildCommand(program: Command): void {
       '--image-info-out <file>',
       'write only this run\'s records here, for merge-image-info (default: update --image-info); --image-info may then be the merged output of earlier waves',
     )
+    .option(
+      '--skip-platform-check',
+      'build even when a base image\'s config names another platform than the one being built (ImageBuilder\'s option of the same name; for mislabelled bases)',
+      false,
+    )
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
     .addHelpText(
       'after',
@@ -75,9 +82,13 @@ export function registerBuildCommand(program: Command): void {
         maxLegs: options.maxLegs,
         imageInfoOut: options.imageInfoOut,
         logDir: options.logDir,
+        skipPlatformCheck: options.skipPlatformCheck,
         progressStream: process.stderr,
       });
-      if (!result.ok) {
+      if (!result.ok && onlyUnbuildableSkipped(result)) {
+        // Everything this engine can build succeeded; the rest (Windows on Linux...) is another run's.
+        process.exitCode = ExitCode.skipped;
+      } else if (!result.ok) {
         const first = result.failures[0];
         // An authentication failure while pushing is a registry problem, not a broken Dockerfile.
         process.exitCode = first && errorExitCode(first.error) === ExitCode.registry ? ExitCode.registry : ExitCode.failure;
