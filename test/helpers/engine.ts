@@ -5,6 +5,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -153,4 +155,17 @@ export async function updateBaseImage(image: string, variant: number, prefix?: s
   const args = [path.join(repoRoot, 'scripts', 'make-base-images.sh'), '--update', image, '--variant', String(variant)];
   if (prefix) args.push('--prefix', prefix);
   return (await run('bash', args)).stdout;
+}
+
+/** A file's content inside a local image, read without running it (so an image of any architecture will do). */
+export async function fileInImage(image: string, file: string): Promise<string> {
+  const container = (await docker(['create', image, '/x'])).stdout.trim();
+  const dir = await mkdtemp(path.join(tmpdir(), 'iw-cp-'));
+  try {
+    await docker(['cp', `${container}:${file}`, path.join(dir, 'out')]);
+    return await readFile(path.join(dir, 'out'), 'utf8');
+  } finally {
+    await docker(['rm', container], { allowFailure: true });
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { docker, engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
+import { engineProcessEnv, ensureBaseImages, fileInImage, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 import { emulationSkipReason, pushMultiArchBase } from '../helpers/multiarch.js';
 
 interface PlatformSpec {
@@ -63,19 +63,6 @@ function build(dir: string, ...args: string[]): Promise<CliResult> {
     env: engineProcessEnv({ IMAGEWRIGHT_DOCKER: loadEngineEnv().docker }),
     timeoutMs: 8 * 60_000,
   });
-}
-
-/** A file's content inside a local image, read without running it. */
-async function fileInImage(image: string, path: string): Promise<string> {
-  const container = (await docker(['create', image, '/x'])).stdout.trim();
-  const dir = await mkdtemp(join(tmpdir(), 'iw-cp-'));
-  try {
-    await docker(['cp', `${container}:${path}`, join(dir, 'out')]);
-    return await readFile(join(dir, 'out'), 'utf8');
-  } finally {
-    await docker(['rm', container], { allowFailure: true });
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 describe('build and platforms on the real engine', { timeout: 10 * 60_000 }, () => {

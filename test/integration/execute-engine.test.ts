@@ -5,7 +5,7 @@
  * planning, and that image-info records the digests the registry holds.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,21 +16,7 @@ import { ImageInfoStore } from '../../src/execute/store.js';
 import { readImageInfo } from '../../src/imageinfo/index.js';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/index.js';
 import { planRepository } from '../../src/shell/plan.js';
-import { docker, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix, updateBaseImage, type EngineEnv } from '../helpers/engine.js';
-
-/** A file's content inside an image, read without running it. */
-async function fileInImage(image: string, path: string): Promise<string> {
-  const { stdout: id } = await docker(['create', image, '/bin/true']);
-  const container = id.trim();
-  const dir = await mkdtemp(join(tmpdir(), 'iw-cp-'));
-  try {
-    await docker(['cp', `${container}:${path}`, join(dir, 'out')]);
-    return await readFile(join(dir, 'out'), 'utf8');
-  } finally {
-    await docker(['rm', container], { allowFailure: true });
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { ensureBaseImages, fileInImage, loadEngineEnv, uniqueRepoPrefix, updateBaseImage, type EngineEnv } from '../helpers/engine.js';
 
 async function imageLabels(registry: RegistryClient, digestRef: string): Promise<Record<string, string>> {
   const manifest = await registry.getManifest(digestRef);

@@ -7,14 +7,14 @@
  * needed, and the stage's base is what imagewright's analysis says that FROM reads.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeDockerfile } from '../../src/dockerfile/index.js';
 import { createDockerEngine, readEnginePlatform, type DockerCliEngine } from '../../src/execute/engine.js';
 import { buildTimeVariables, formatPlatformForBuild, manifestTargetPlatform, type TargetPlatform } from '../../src/platform.js';
-import { docker, engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
+import { docker, engineProcessEnv, ensureBaseImages, fileInImage, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 
 const VARIABLES = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'];
 
@@ -33,16 +33,8 @@ function dockerfile(base: string): string {
 
 /** `/vars` of a local image, read without running it (the image is of the target's architecture). */
 async function varsOf(image: string): Promise<Record<string, string>> {
-  const container = (await docker(['create', image, '/vars'])).stdout.trim();
-  const dir = await mkdtemp(join(tmpdir(), 'iw-vars-'));
-  try {
-    await docker(['cp', `${container}:/vars`, join(dir, 'vars')]);
-    const text = await readFile(join(dir, 'vars'), 'utf8');
-    return Object.fromEntries(text.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-  } finally {
-    await docker(['rm', container], { allowFailure: true });
-    await rm(dir, { recursive: true, force: true });
-  }
+  const text = await fileInImage(image, '/vars');
+  return Object.fromEntries(text.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
 }
 
 describe('build-time platform variables match the real engine', { timeout: 5 * 60_000 }, () => {
