@@ -74,6 +74,7 @@ function planOf(manifest: ReturnType<typeof makeManifest>, decisions: Record<str
       (platform) =>
         ({ id: platform.id, platform, dockerfile: platform.dockerfile, tags: platform.tags, decision: decisions[platform.id] ?? 'build', reasons: [], newTags: [] }) as unknown as PlatformPlan,
     ),
+    indexes: [],
   };
 }
 
