@@ -3,11 +3,15 @@
  * location (JSON path, line) where the problem is, and the exit code the CLI returns for it.
  */
 
-/** Bad input: a malformed manifest, Dockerfile, image-info file or command line. Exit code 2. */
-export class InputError extends Error {
+/** Bad input of any kind: a file, a command-line option, an image's labels. Exit code 2. */
+export abstract class BadInputError extends Error {
   readonly exitCode = 2;
+}
+
+/** Bad input in a file: a malformed manifest, Dockerfile, image-info or Docker config. Exit code 2. */
+export class InputError extends BadInputError {
   constructor(
-    /** The file at fault (as the user named it, or relative to the working directory). */
+    /** The file at fault (as the user named it, or relative to the working directory); always a file path. */
     readonly file: string,
     /** Where in the file: a JSON path such as `repos[0].images[1].platforms[0].dockerfile`, or `line 12`. */
     readonly location: string | undefined,
@@ -16,6 +20,47 @@ export class InputError extends Error {
   ) {
     super(`${file}${location ? `: ${location}` : ''}: ${problem}`.replace(/\s*\n\s*/g, ' '));
     this.name = 'InputError';
+  }
+}
+
+/** A command-line option (or the value it was given) that cannot be used. Exit code 2. */
+export class OptionError extends BadInputError {
+  constructor(
+    /** The option as written, e.g. `--registry-override`. */
+    readonly option: string,
+    /** What is wrong, one line. */
+    readonly problem: string,
+  ) {
+    super(`${option}: ${problem}`.replace(/\s*\n\s*/g, ' '));
+    this.name = 'OptionError';
+  }
+}
+
+/** An image reference or digest that is not one (from a record or a caller), named as given. Exit code 2. */
+export class InvalidReferenceError extends BadInputError {
+  constructor(
+    readonly reference: string,
+    readonly problem: string,
+  ) {
+    super(`${reference}: ${problem}`.replace(/\s*\n\s*/g, ' '));
+    this.name = 'InvalidReferenceError';
+  }
+}
+
+/**
+ * An image whose imagewright labels (see imageinfo/labels.ts) cannot be read: made by hand, by another
+ * tool, or hostile. Exit code 2, as a malformed image-info file.
+ */
+export class LabelError extends BadInputError {
+  constructor(
+    /** The image, `registry/repo:tag`. */
+    readonly image: string,
+    /** The label and, after it, where in its JSON, e.g. `label dev.imagewright.inputs: buildArgs.X`. */
+    readonly location: string,
+    readonly problem: string,
+  ) {
+    super(`${image}: ${location}: ${problem}`.replace(/\s*\n\s*/g, ' '));
+    this.name = 'LabelError';
   }
 }
 

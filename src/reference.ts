@@ -79,6 +79,13 @@ export function repositoryOf(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}`;
 }
 
+/** `registry/repository` of a reference imagewright composed itself (a qualified tag); throws on anything else, which is a bug. */
+export function repositoryOfReference(reference: string): string {
+  const parsed = parseReference(reference);
+  if (!parsed) throw new Error(`not an image reference: ${reference}`);
+  return repositoryOf(parsed);
+}
+
 /** Whether a registry host is loopback (plain HTTP, as Docker does): 127.0.0.0/8, localhost, [::1]. */
 export function isLoopbackRegistry(host: string): boolean {
   const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0] ?? '';

@@ -1,5 +1,5 @@
 /** How errors and warnings reach the user: one line each, credentials never included. */
-import { EngineCapabilityError, ExitCode, InputError, RegistryAuthError, RegistryError } from '../errors.js';
+import { BadInputError, EngineCapabilityError, ExitCode, RegistryAuthError, RegistryError } from '../errors.js';
 
 export function formatError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -9,7 +9,7 @@ export function formatError(err: unknown): string {
 }
 
 export function errorExitCode(err: unknown): number {
-  if (err instanceof InputError) return ExitCode.badInput;
+  if (err instanceof BadInputError) return ExitCode.badInput;
   if (err instanceof RegistryAuthError || err instanceof RegistryError || err instanceof EngineCapabilityError) return ExitCode.registry;
   return ExitCode.failure;
 }

@@ -8,22 +8,22 @@ import { closeSync, createWriteStream, fstatSync, openSync, readSync, type Write
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayPath } from '../paths.js';
-import { digestHex, digestOfReference } from '../digest.js';
+import { digestOfReference } from '../digest.js';
 import { availableParallelism } from 'node:os';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { BuildGraph } from '../graph/types.js';
-import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
 import type { ManifestRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
 import { isIndexMediaType } from '../registry/media-types.js';
 import { formatPlatform, formatPlatformForBuild } from '../platform.js';
-import { formatReference, parseReference, pinnedReference } from '../reference.js';
+import { pinnedReference, repositoryOfReference } from '../reference.js';
 import type { Engine } from './engine.js';
-import { baseImage, pinReads, type BaseImage, type UpstreamImage } from './inputs.js';
-import { pinDockerfile, type DockerfilePin } from './pin.js';
+import { buildTags, imageLabels, syntaxOverride } from './compose.js';
+import { baseImage, pinReads, type UpstreamImage } from './inputs.js';
+import { pinDockerfile } from './pin.js';
 import { silentProgress, type BuildProgress } from './progress.js';
-import { describeIndex, manifestLayers, putIndex, retag, type ManifestClient } from './publish.js';
+import { indexPlatform, manifestLayers, publishSharedTagIndex, retag, type ManifestClient } from './publish.js';
 import { runDag, type NodeResult, type SkipReason } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome } from './types.js';
 import { writePinnedDockerfile } from './workspace.js';
@@ -226,7 +226,7 @@ class PlanExecutor {
     const text = pinDockerfile(original, pins, displayPath(platform.dockerfilePath));
     const base = baseImage(analysis, reads, pinned.used);
     const created = this.#now().toISOString();
-    const tags = this.#buildTags(plan);
+    const tags = buildTags(this.input.manifest, plan, this.options.push);
     log.write(`imagewright: building ${plan.id} (${formatPlatform(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
     for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
     const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text);
@@ -238,7 +238,7 @@ class PlanExecutor {
         tags,
         platform: formatPlatformForBuild(platform),
         buildArgs,
-        labels: this.#labels(plan, pinned.fromImages, created, base),
+        labels: imageLabels({ plan, fromImages: pinned.fromImages, created, base, extra: this.options.labels }),
         cacheFrom: !this.options.noCache && plan.previous?.digest ? [plan.previous.digest] : [],
         inlineCache: true,
         noCache: this.options.noCache,
@@ -266,16 +266,6 @@ class PlanExecutor {
     return outcome;
   }
 
-  /**
-   * Own tags; a platform without any gets a tag derived from its build key, because an image is
-   * pushed by tag and its shared tags must name the index, not one platform.
-   */
-  #buildTags(plan: PlatformPlan): string[] {
-    if (plan.tags.length > 0) return plan.tags.map((t) => this.#qualified(plan, t));
-    if (!this.options.push) return plan.platform.sharedTags.map((t) => this.#qualified(plan, t));
-    return [this.#qualified(plan, `imagewright-${digestHex(plan.buildKey).slice(0, 16)}`)];
-  }
-
   /** Push every tag, then record the digest the registry holds under them. */
   async #push(plan: PlatformPlan, tags: string[], outcome: PlatformOutcome, log: WriteStream): Promise<void> {
     const registry = this.options.registry as ManifestClient;
@@ -295,24 +285,9 @@ class PlanExecutor {
     if (isIndexMediaType(manifest.mediaType)) {
       throw new Error(`${first} was pushed as an index (${manifest.mediaType}), not as one platform's image; turn off build attestations`);
     }
-    outcome.digest = pinnedReference(repoRef(first), manifest.digest);
+    outcome.digest = pinnedReference(repositoryOfReference(first), manifest.digest);
     outcome.layers = manifestLayers(manifest.body);
     log.write(`imagewright: pushed ${outcome.digest}\n`);
-  }
-
-  #labels(plan: PlatformPlan, fromImages: PlatformOutcome['fromImages'], created: string, base: BaseImage | undefined): Record<string, string> {
-    const labels: Record<string, string> = {
-      'org.opencontainers.image.created': created,
-      ...this.options.labels,
-      [LABEL_BUILD_KEY]: plan.buildKey,
-      [LABEL_FROM_IMAGES]: JSON.stringify(fromImages),
-      [LABEL_INPUTS]: JSON.stringify(plan.inputs),
-    };
-    if (base) {
-      labels['org.opencontainers.image.base.name'] = base.name;
-      labels['org.opencontainers.image.base.digest'] = base.digest;
-    }
-    return labels;
   }
 
   #upstreamImage(id: string): UpstreamImage | undefined {
@@ -357,27 +332,21 @@ class PlanExecutor {
 
   async #publishIndex(plan: PlatformPlan, image: ManifestImage): Promise<IndexOutcome> {
     const registry = this.options.registry as ManifestClient;
-    const platforms = image.platforms.map((p) => ({
-      image: this.#outcomes.get(p.id)?.digest ?? '',
-      os: p.os,
-      architecture: p.architecture,
-      ...(p.variant ? { variant: p.variant } : {}),
-    }));
+    const platforms = image.platforms.map((p) => indexPlatform(p, this.#outcomes.get(p.id)?.digest ?? ''));
     const unpushed = platforms.find((p) => !p.image);
     if (unpushed) return this.#reportIndex(this.#indexProblem(plan, image, 'a platform has no pushed image'));
-    const tags = image.sharedTags.map((t) => this.#qualified(plan, t));
     const which = { repo: plan.platform.repo, imageIndex: plan.platform.imageIndex };
     try {
-      const index = await describeIndex(registry, platforms);
-      const digest = pinnedReference(repoRef(tags[0] as string), index.digest);
-      const outcome: IndexOutcome = { ...which, sharedTags: image.sharedTags, digest };
-      const previous = this.options.previousIndex?.(which);
-      if (previous?.digest === digest && sameSet(previous.sharedTags, image.sharedTags)) {
-        return this.#reportIndex({ ...outcome, unchanged: true });
-      }
-      await putIndex(registry, index, tags);
-      const record: ManifestRecord = { digest, sharedTags: [...image.sharedTags], created: this.#now().toISOString() };
-      await this.#serially(() => this.options.onIndexPublished?.(which, record));
+      const published = await publishSharedTagIndex(registry, {
+        platforms,
+        sharedTags: image.sharedTags,
+        tags: image.sharedTags.map((t) => this.#qualified(plan, t)),
+        previous: this.options.previousIndex?.(which),
+        now: this.#now,
+      });
+      const outcome: IndexOutcome = { ...which, sharedTags: image.sharedTags, digest: published.digest };
+      if (published.unchanged) return this.#reportIndex({ ...outcome, unchanged: true });
+      await this.#serially(() => this.options.onIndexPublished?.(which, published.record));
       return this.#reportIndex(outcome);
     } catch (error) {
       return this.#reportIndex(this.#indexProblem(plan, image, oneLine(error instanceof Error ? error.message : String(error))));
@@ -410,23 +379,6 @@ function describePlan(plan: PlatformPlan, push: boolean): string {
     return plan.newTags.length > 0 && push ? `reuse, add tags ${plan.newTags.join(', ')}` : 'reuse';
   }
   return `build: ${plan.reasons.map((r) => r.detail).join('; ') || 'requested'}`;
-}
-
-/** A BUILDKIT_SYNTAX build arg overrides the `# syntax=` directive, so its pin goes into the arg. */
-function syntaxOverride(pins: DockerfilePin[], buildArgs: Record<string, string>): { pins: DockerfilePin[]; buildArgs: Record<string, string> } {
-  const syntax = pins.find((p) => p.instruction === 'SYNTAX');
-  if (!syntax || !Object.hasOwn(buildArgs, 'BUILDKIT_SYNTAX')) return { pins, buildArgs };
-  return { pins: pins.filter((p) => p !== syntax), buildArgs: { ...buildArgs, BUILDKIT_SYNTAX: syntax.pinned } };
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-function repoRef(ref: string): string {
-  const parsed = parseReference(ref);
-  if (!parsed) throw new Error(`not an image reference: ${ref}`);
-  return formatReference({ registry: parsed.registry, repository: parsed.repository });
 }
 
 function oneLine(text: string): string {

@@ -1,5 +1,4 @@
-/** The build module's public surface: carrying out a plan with a container engine and a registry. */
-export { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
+/** The execute module's public surface: carrying out a plan with a container engine and a registry. */
 export { executePlan, runSucceeded, type BuildRunInput, type BuildRunOptions } from './executor.js';
 export {
   createDockerEngine,
@@ -22,7 +21,16 @@ export { acquireLock, lockFileFor, LockedError, type HeldLock, type LockOwner } 
 export { pinDockerfile, type DockerfilePin } from './pin.js';
 export { pinReads, withDigest, type UpstreamImage } from './inputs.js';
 export { createProgress, onlyUnbuildableSkipped, silentProgress, skipText, summaryLine, type BuildProgress } from './progress.js';
-export { composeIndex, describeIndex, publishIndex, putIndex, retag, type IndexPlatform, type ManifestClient } from './publish.js';
+export {
+  composeIndex,
+  indexPlatform,
+  publishSharedTagIndex,
+  retag,
+  type IndexPlatform,
+  type IndexPublication,
+  type ManifestClient,
+  type SharedTagIndex,
+} from './publish.js';
 export { platformRecord } from './record.js';
 export { runDag, type DagNode, type NodeResult, type SkipReason } from './scheduler.js';
 export { ImageInfoStore } from './store.js';

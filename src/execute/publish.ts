@@ -3,8 +3,11 @@
  * the multi-arch index behind an image's shared tags.
  */
 import { digestOfReference, sha256Digest } from '../digest.js';
+import { sameTagSet } from '../imageinfo/match.js';
+import type { ManifestRecord } from '../imageinfo/types.js';
+import type { ManifestPlatform } from '../manifest/types.js';
 import { MediaType, isIndexMediaType } from '../registry/media-types.js';
-import { parseReference, repositoryOf } from '../reference.js';
+import { pinnedReference, repositoryOfReference } from '../reference.js';
 
 /** The registry operations publishing needs (the registry module's client provides them). */
 export interface ManifestClient {
@@ -42,9 +45,9 @@ export async function retag(client: ManifestClient, source: string, targets: rea
   const pending = targets.filter((_, i) => heads[i]?.digest !== sourceDigest);
   if (pending.length === 0) return [];
   const manifest = await client.getManifest(source);
-  const from = repoOf(source);
+  const from = repositoryOfReference(source);
   for (const target of pending) {
-    const to = repoOf(target);
+    const to = repositoryOfReference(target);
     if (to !== from) await mountReferencedBlobs(client, manifest, from, to);
     const digest = await client.putManifest(target, manifest.body, manifest.mediaType);
     if (digest !== manifest.digest) {
@@ -140,13 +143,41 @@ export async function putIndex(client: ManifestClient, index: IndexDocument, tag
   return { digest: index.digest, mediaType: index.mediaType, size: index.body.length };
 }
 
-/** Publish the index of `platforms` under each of `tags`; resolves to the index as the registry stored it. */
-export async function publishIndex(
-  client: ManifestClient,
-  platforms: readonly IndexPlatform[],
-  tags: readonly string[],
-): Promise<PublishedManifest> {
-  return putIndex(client, await describeIndex(client, platforms), tags);
+/** A manifest platform's entry in its image's index, pointing at `image` (`registry/repo@sha256:…`). */
+export function indexPlatform(platform: Pick<ManifestPlatform, 'os' | 'architecture' | 'variant'>, image: string): IndexPlatform {
+  return { image, os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) };
+}
+
+/** One image's shared-tag index, as `build --push` and `publish-manifest` publish it. */
+export interface SharedTagIndex {
+  /**
+   * The image's platforms in manifest order (see indexPlatform). The order is part of the index's
+   * digest: both callers list them the same way, so they publish the same index.
+   */
+  platforms: readonly IndexPlatform[];
+  /** The image's shared tags as the manifest names them, and the same qualified (`registry/repo:tag`). */
+  sharedTags: readonly string[];
+  tags: readonly string[];
+  /** The index image-info records for this image: when it is the same (digest and shared tags), nothing is written. */
+  previous: ManifestRecord | undefined;
+  now: () => Date;
+}
+
+export type IndexPublication =
+  /** `digest`: `registry/repo@sha256:…` of the index. */
+  | { digest: string; unchanged: true }
+  /** Published: `record` is the index as image-info records it. */
+  | { digest: string; unchanged: false; record: ManifestRecord };
+
+/** Publish `index` under its shared tags, unless image-info records exactly this index already. */
+export async function publishSharedTagIndex(client: ManifestClient, index: SharedTagIndex): Promise<IndexPublication> {
+  const [first] = index.tags;
+  if (!first) throw new Error('an index needs at least one shared tag');
+  const document = await describeIndex(client, index.platforms);
+  const digest = pinnedReference(repositoryOfReference(first), document.digest);
+  if (index.previous?.digest === digest && sameTagSet(index.previous.sharedTags, index.sharedTags)) return { digest, unchanged: true };
+  await putIndex(client, document, index.tags);
+  return { digest, unchanged: false, record: { digest, sharedTags: [...index.sharedTags], created: index.now().toISOString() } };
 }
 
 /** Layers of an image manifest, as image-info records them. */
@@ -160,9 +191,3 @@ interface ImageManifestJson {
   layers?: Array<{ digest: string; size: number }>;
 }
 
-/** `registry/repository` of a reference. */
-function repoOf(ref: string): string {
-  const parsed = parseReference(ref);
-  if (!parsed) throw new Error(`not an image reference: ${ref}`);
-  return repositoryOf(parsed);
-}

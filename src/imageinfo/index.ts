@@ -1,6 +1,6 @@
 export { readImageInfo, parseImageInfo } from './read.js';
 export { writeImageInfo, serializeImageInfo } from './write.js';
-export { findPlatformRecord, recordMatchesPlatform, platformRecordIdentity, osDisplayNames, type PlatformKey } from './match.js';
+export { findPlatformRecord, recordMatchesPlatform, platformRecordIdentity, osDisplayNames, sameTagSet, type PlatformKey } from './match.js';
 export { upsertPlatformRecord, setImageManifest, removePlatformsNotIn, type ImageKey } from './update.js';
 export type * from './types.js';
 export { mergeImageInfo, removePlatformsNotInManifest, type ImageInfoSource } from './merge.js';

@@ -200,3 +200,9 @@ function splitVersion(base: string): { name: string; version: string } {
   const match = /(.+[^0-9.])(\d+(\.\d*){0,2})/.exec(base);
   return match ? { name: match[1] as string, version: match[2] as string } : { name: base, version: '' };
 }
+
+/** Whether two lists name the same tags, in any order (an index's shared tags, as recorded and as wanted). */
+export function sameTagSet(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((t) => set.has(t));
+}

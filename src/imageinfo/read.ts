@@ -63,13 +63,50 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
-/** `repos[0].images[1].dockerfile (line 12)` for messages, as the manifest loader writes them; the line is left out when it cannot be found. */
-function locate(text: string, path: Path): string {
-  const jsonPath = path.reduce<string>(
+/**
+ * A platform record's `fromImages` and `inputs` from JSON that did not come from an image-info file
+ * (the labels of an image), checked exactly as the file's are. `report` turns a problem at a JSON
+ * path (`[0].ref`, '' for the whole value) into the error to throw.
+ */
+export function checkRecordParts(
+  raw: { fromImages?: unknown; inputs?: unknown },
+  report: (part: 'fromImages' | 'inputs', path: string, problem: string) => Error,
+): { fromImages?: FromImageRecord[]; inputs?: InputsRecord } {
+  const out: { fromImages?: FromImageRecord[]; inputs?: InputsRecord } = {};
+  const check = <T>(part: 'fromImages' | 'inputs', convert: () => T): T => {
+    try {
+      return convert();
+    } catch (error) {
+      if (error instanceof ShapeError) throw report(part, jsonPathText(error.path), error.problem);
+      throw error;
+    }
+  };
+  if (raw.fromImages !== undefined) {
+    const list = raw.fromImages;
+    out.fromImages = check('fromImages', () => {
+      if (!Array.isArray(list)) throw new ShapeError([], `expected a list, found ${describe(list)}`);
+      return list.map((item: unknown, i) => toFromImage(item, [i]));
+    });
+  }
+  if (raw.inputs !== undefined) {
+    const inputs = raw.inputs;
+    out.inputs = check('inputs', () => toInputs(inputs, []));
+  }
+  return out;
+}
+
+/** `repos[0].images[1].dockerfile` for messages, as the manifest loader writes them. */
+function jsonPathText(path: Path): string {
+  return path.reduce<string>(
     (out, segment) =>
       typeof segment === 'number' ? `${out}[${segment}]` : /^[A-Za-z_$][\w$]*$/.test(segment) ? (out ? `${out}.${segment}` : segment) : `${out}[${JSON.stringify(segment)}]`,
     '',
   );
+}
+
+/** `repos[0].images[1].dockerfile (line 12)`; the line is left out when it cannot be found. */
+function locate(text: string, path: Path): string {
+  const jsonPath = jsonPathText(path);
   const tree = parseTree(text.replace(/^\uFEFF/, ''), [], { allowTrailingComma: true });
   // The innermost node that exists: a missing property is reported at its object.
   let node;

@@ -13,7 +13,7 @@
  * first platform; Dockerfile, architecture, OS, OS version), so the file does not depend on the
  * order in which builds finished.
  */
-import { recordAsPlatformKey, recordMatchesPlatform, sameTagState, type PlatformKey } from './match.js';
+import { recordAsPlatformKey, recordMatchesPlatform, sameTagSet, sameTagState, type PlatformKey } from './match.js';
 import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord, RepoRecord } from './types.js';
 
 /** What identifies an image of a repo: a ManifestImage fits. */
@@ -77,7 +77,7 @@ function updateImage(info: ImageInfo, repo: string, imageKey: ImageKey, records:
 /** Index of the image record `key` names, or -1. */
 function findImage(images: ImageRecord[], key: ImageKey, records: PlatformRecord[]): number {
   if (key.sharedTags.length > 0) {
-    const byTags = images.findIndex((image) => sameSet(image.manifest?.sharedTags ?? [], key.sharedTags));
+    const byTags = images.findIndex((image) => sameTagSet(image.manifest?.sharedTags ?? [], key.sharedTags));
     if (byTags >= 0) return byTags;
   }
   const platforms = key.platforms ?? records.map(recordAsPlatformKey);
@@ -97,11 +97,6 @@ function equivalentProductVersions(a: string | undefined, b: string | undefined)
   const ma = a === undefined ? null : plain.exec(a);
   const mb = b === undefined ? null : plain.exec(b);
   return !!ma && !!mb && Number(ma[1]) === Number(mb[1]) && Number(ma[2]) === Number(mb[2]);
-}
-
-function sameSet(a: string[], b: string[]): boolean {
-  const set = new Set(a);
-  return set.size === new Set(b).size && b.every((t) => set.has(t));
 }
 
 /** Inserts before the first element that sorts after `item`; returns its index. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DockerfileResolver } from './dockerfile.js';
 import { assignIds, RepoImages, type PlatformDraft } from './images.js';
 import { loadSources, type ManifestSources, type RawRepo } from './includes.js';
-import { InputError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { at, describeSite, siteError, type Site } from './source.js';
 import { qualifiedRepo, type BaseOverride, type ImageLocation, type Manifest, type ManifestRepo } from './types.js';
 import { Variables } from './variables.js';
@@ -89,14 +89,14 @@ function checkRegistry(sources: ManifestSources): string {
 
 function checkRegistryOverride(registry: string): string {
   if (!REGISTRY_HOST.test(registry) || (!/[.:[]/.test(registry) && registry !== 'localhost')) {
-    throw new InputError('--registry-override', undefined, `must be a registry host with an optional port, like mcr.microsoft.com or 127.0.0.1:5000, not ${JSON.stringify(registry)}`);
+    throw new OptionError('--registry-override', `must be a registry host with an optional port, like mcr.microsoft.com or 127.0.0.1:5000, not ${JSON.stringify(registry)}`);
   }
   return registry;
 }
 
 function checkRepoPrefix(prefix: string): string {
   if (prefix !== '' && !REPO_NAME.test(prefix.replace(/\/$/, ''))) {
-    throw new InputError('--repo-prefix', undefined, `${JSON.stringify(prefix)} is not a valid repository path prefix, like staging/ or ci/run-42/`);
+    throw new OptionError('--repo-prefix', `${JSON.stringify(prefix)} is not a valid repository path prefix, like staging/ or ci/run-42/`);
   }
   return prefix;
 }
@@ -105,14 +105,14 @@ function checkBaseOverride(regex: string | undefined, sub: string | undefined): 
   if (regex === undefined && sub === undefined) return undefined;
   if (regex === undefined || sub === undefined) {
     const [given, missing] = regex === undefined ? ['--base-override-sub', '--base-override-regex'] : ['--base-override-regex', '--base-override-sub'];
-    throw new InputError(given, undefined, `needs ${missing} too (ImageBuilder's options go together)`);
+    throw new OptionError(given, `needs ${missing} too (ImageBuilder's options go together)`);
   }
   let pattern: RegExp;
   try {
     // .NET's Regex.Replace replaces every match, as the `g` flag does.
     pattern = new RegExp(regex, 'g');
   } catch (err) {
-    throw new InputError('--base-override-regex', undefined, `${JSON.stringify(regex)} is not a valid regular expression (${(err as Error).message})`);
+    throw new OptionError('--base-override-regex', `${JSON.stringify(regex)} is not a valid regular expression (${(err as Error).message})`);
   }
   return { pattern, replacement: dotnetReplacement(sub) };
 }

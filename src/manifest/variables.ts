@@ -3,7 +3,7 @@
  * overridden by `--var`), and the built-in `$(Repo:<id>)`, the registry-qualified name of the repo with
  * that id. Unlike ImageBuilder, a variable may reference one defined after it; cycles are errors.
  */
-import { InputError } from '../errors.js';
+import { type BadInputError, OptionError } from '../errors.js';
 import type { RawVariable } from './includes.js';
 import { siteError, type Site } from './source.js';
 
@@ -82,6 +82,6 @@ export class Variables {
   }
 }
 
-function blameError(blame: Blame, problem: string): InputError {
-  return 'option' in blame ? new InputError('--var', blame.option, problem) : siteError(blame, problem);
+function blameError(blame: Blame, problem: string): BadInputError {
+  return 'option' in blame ? new OptionError('--var', `${blame.option}: ${problem}`) : siteError(blame, problem);
 }

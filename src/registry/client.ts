@@ -3,7 +3,7 @@
  * read manifests and blobs, and the few write primitives publishing needs.
  */
 import { isSha256, sha256Digest } from '../digest.js';
-import { ImageNotFoundError, InputError, PlatformNotFoundError, RegistryAuthError, RegistryError } from '../errors.js';
+import { ImageNotFoundError, InvalidReferenceError, PlatformNotFoundError, RegistryAuthError, RegistryError } from '../errors.js';
 import { Authenticator, pullScope, pushScope } from './auth.js';
 import { configKeyHost, defaultDockerConfigPath } from './credentials.js';
 import { MANIFEST_ACCEPT, MediaType, isIndexMediaType } from './media-types.js';
@@ -321,12 +321,12 @@ class HttpRegistryClient implements RegistryClient {
 /** Parse a reference a caller passed; an invalid one is bad input naming the reference. */
 function parseImageReference(ref: string): ImageReference {
   const parsed = parseReference(ref);
-  if (!parsed) throw new InputError(ref, undefined, 'not a valid image reference');
+  if (!parsed) throw new InvalidReferenceError(ref, 'not a valid image reference');
   return parsed;
 }
 
 function checkDigest(digest: string): void {
-  if (!DIGEST_SYNTAX.test(digest)) throw new InputError(digest, undefined, 'not a valid digest');
+  if (!DIGEST_SYNTAX.test(digest)) throw new InvalidReferenceError(digest, 'not a valid digest');
 }
 
 function manifestPath(ref: ImageReference): string {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { minimatch } from 'minimatch';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
-import { InputError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import type { BuildGraph } from '../graph/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { computeLegs, findLeg, legInput } from '../matrix/index.js';
@@ -131,7 +131,7 @@ export function selectPaths(plan: Plan, graph: BuildGraph, globs: readonly strin
     });
   };
   const selected = plan.platforms.filter((p) => matches(p.dockerfile));
-  if (selected.length === 0) throw new InputError('--path', undefined, `${globs.join(', ')} matches no platform's Dockerfile`);
+  if (selected.length === 0) throw new OptionError('--path', `${globs.join(', ')} matches no platform's Dockerfile`);
   checkUpstreamsSelected(plan, graph, selected, '--path');
   return selectedPlan(plan, selected);
 }
@@ -145,7 +145,7 @@ export function selectLeg(plan: Plan, graph: BuildGraph, name: string, maxLegs: 
   const leg = findLeg(matrix, name);
   if (!leg) {
     const known = matrix.legs.map((l) => l.name).join(', ');
-    throw new InputError('--leg', undefined, `no leg is named ${name}${maxLegs === undefined ? '' : ` with --max-legs ${maxLegs}`}; the legs are: ${known}`);
+    throw new OptionError('--leg', `no leg is named ${name}${maxLegs === undefined ? '' : ` with --max-legs ${maxLegs}`}; the legs are: ${known}`);
   }
   const ids = new Set(leg.platformIds);
   const selected = plan.platforms.filter((p) => ids.has(p.id));
@@ -171,7 +171,7 @@ function checkUpstreamsSelected(plan: Plan, graph: BuildGraph, selected: Plan['p
     const upstream = byId.get(edge.from);
     if (upstream?.decision !== 'build') continue;
     const fix = option === '--leg' ? 'build the earlier waves first and pass their merged image-info as --image-info' : `add ${upstream.dockerfile}`;
-    throw new InputError(option, undefined, `${edge.to} needs ${edge.from} built first, and ${option} leaves it out; ${fix}`);
+    throw new OptionError(option, `${edge.to} needs ${edge.from} built first, and ${option} leaves it out; ${fix}`);
   }
 }
 

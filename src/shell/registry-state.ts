@@ -3,10 +3,10 @@
  * images it read and its inputs as labels, so a repository can plan without a state file. One
  * manifest fetch (two when the tag names an index) and one config fetch per platform.
  */
-import { ImageNotFoundError, InputError } from '../errors.js';
+import { ImageNotFoundError } from '../errors.js';
 import { platformRecordIdentity, upsertPlatformRecord } from '../imageinfo/index.js';
-import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS } from '../imageinfo/labels.js';
-import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
+import { readRecordLabels } from '../imageinfo/labels.js';
+import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
 import { manifestTargetPlatform, pickPlatformEntry } from '../platform.js';
 import { parseReference, pinnedReference, repositoryOf } from '../reference.js';
@@ -78,22 +78,7 @@ async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, 
   };
   if (config.created) record.created = config.created;
   if (body.layers) record.layers = body.layers.map((l) => ({ digest: l.digest, size: l.size }));
-  const buildKey = labels[LABEL_BUILD_KEY];
   // An image without our labels was built by something else: it is recorded without a build key and rebuilt once.
-  if (!buildKey) return record;
-  record.buildKey = buildKey;
-  record.fromImages = parseLabel<FromImageRecord[]>(labels, LABEL_FROM_IMAGES, ref) ?? [];
-  const inputs = parseLabel<InputsRecord>(labels, LABEL_INPUTS, ref);
-  if (inputs) record.inputs = inputs;
-  return record;
-}
-
-function parseLabel<T>(labels: Record<string, string>, name: string, ref: string): T | undefined {
-  const text = labels[name];
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new InputError(ref, `label ${name}`, 'is not valid JSON');
-  }
+  const labelled = readRecordLabels(labels, ref);
+  return labelled ? { ...record, ...labelled } : record;
 }

@@ -8,7 +8,7 @@ import { mkdtemp, copyFile, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binfmtProbe } from '../../src/execute/emulation.js';
-import { publishIndex, type IndexPlatform } from '../../src/execute/publish.js';
+import { publishSharedTagIndex, type IndexPlatform } from '../../src/execute/publish.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 import { docker, engineProcessEnv, loadEngineEnv } from './engine.js';
 
@@ -68,6 +68,6 @@ export async function pushMultiArchBase(prefix: string): Promise<string> {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  await publishIndex(client, platforms, [`${repo}:1`]);
+  await publishSharedTagIndex(client, { platforms, sharedTags: ['1'], tags: [`${repo}:1`], previous: undefined, now: () => new Date() });
   return `${repo}:1`;
 }

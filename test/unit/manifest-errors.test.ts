@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InputError } from '../../src/errors.js';
+import { InputError, OptionError } from '../../src/errors.js';
 import { loadManifest } from '../../src/manifest/index.js';
 
 const roots: string[] = [];
@@ -425,11 +425,21 @@ describe('loadManifest rejects malformed manifests with one precise line', () =>
         () => assert.fail('loadManifest accepted the manifest'),
         (err: unknown) => err,
       );
+      if (testCase.file === '--var') {
+        // A command-line value is no file: the error names the option and the variable.
+        assert.ok(error instanceof OptionError, `expected an OptionError, got ${String(error)}`);
+        assert.equal(error.exitCode, 2);
+        assert.equal(error.option, '--var');
+        assert.ok(error.message.startsWith(`--var: ${testCase.path}: `), error.message);
+        if (typeof testCase.problem === 'string') assert.ok(error.problem.includes(testCase.problem), error.message);
+        else assert.match(error.problem, testCase.problem);
+        return;
+      }
       assert.ok(error instanceof InputError, `expected an InputError, got ${String(error)}`);
       assert.equal(error.exitCode, 2);
       assert.doesNotMatch(error.message, /\n/);
       const fileName = testCase.file ?? 'manifest.json';
-      const expectedFile = fileName === '--var' ? '--var' : path.join(root, fileName);
+      const expectedFile = path.join(root, fileName);
       assert.equal(error.file, expectedFile);
       const content = testCase.files[fileName];
       const text = typeof content === 'string' ? content : JSON.stringify(content, null, 2);

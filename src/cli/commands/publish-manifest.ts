@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { acquireLock, describeIndex, ImageInfoStore, putIndex, type IndexPlatform } from '../../execute/index.js';
+import { acquireLock, ImageInfoStore, indexPlatform, publishSharedTagIndex } from '../../execute/index.js';
+import { digestOfReference } from '../../digest.js';
 import { ExitCode, InputError } from '../../errors.js';
 import { findPlatformRecord, readImageInfo } from '../../imageinfo/index.js';
-import { loadManifest, qualifiedRepo, qualifiedTag, type Manifest, type ManifestImage } from '../../manifest/index.js';
+import { loadManifest, qualifiedTag, type Manifest, type ManifestImage } from '../../manifest/index.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/index.js';
-import { pinnedReference } from '../../reference.js';
 import { manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
 import { formatError, warn } from '../output.js';
 import { examples } from '../help.js';
@@ -71,23 +71,20 @@ async function publishOne(
   which: { repo: string; imageIndex: number },
   image: ManifestImage,
 ): Promise<string> {
-  // The same platform list, in the same order, as `build --push` publishes: the same index digest.
-  const platforms: IndexPlatform[] = image.platforms.map((p) => {
+  const platforms = image.platforms.map((p) => {
     const record = findPlatformRecord(store.info, which.repo, p);
     if (!record?.digest) throw new Error(`${p.id} has no pushed image in ${store.file}`);
-    return { image: record.digest, os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+    return indexPlatform(p, record.digest);
   });
-  const tags = image.sharedTags.map((t) => qualifiedTag(manifest, which.repo, t));
-  const index = await describeIndex(registry, platforms);
-  const digest = pinnedReference(qualifiedRepo(manifest, which.repo), index.digest);
+  const published = await publishSharedTagIndex(registry, {
+    platforms,
+    sharedTags: image.sharedTags,
+    tags: image.sharedTags.map((t) => qualifiedTag(manifest, which.repo, t)),
+    previous: store.indexRecord(which),
+    now: () => new Date(),
+  });
   const label = `index   ${which.repo} [${image.sharedTags.join(', ')}]`;
-  const previous = store.indexRecord(which);
-  if (previous?.digest === digest && sameSet(previous.sharedTags, image.sharedTags)) return `${label} unchanged → ${index.digest}`;
-  await putIndex(registry, index, tags);
-  await store.recordIndex(which, { digest, sharedTags: [...image.sharedTags], created: new Date().toISOString() });
-  return `${label} published → ${index.digest}`;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
+  if (published.unchanged) return `${label} unchanged → ${digestOfReference(published.digest)}`;
+  await store.recordIndex(which, published.record);
+  return `${label} published → ${digestOfReference(published.digest)}`;
 }
