@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError } from '../../src/errors.js';
+import { OptionError } from '../../src/errors.js';
 import { selectPaths } from '../../src/shell/execute.js';
 import { fromOnly, REGISTRY, simpleManifest, World } from '../helpers/plan-fixtures.js';
 
@@ -24,7 +24,8 @@ describe('build --path', () => {
   it('refuses to leave out an upstream that must build, even on a first build (reason new)', () => {
     const w = world();
     assert.throws(() => selectPaths(w.plan(undefined), w.graph(), ['src/app']), (err: unknown) => {
-      assert.ok(err instanceof InputError);
+      assert.ok(err instanceof OptionError);
+      assert.equal(err.option, '--path');
       assert.match(err.message, /^--path: r:app needs r:base built first, and --path leaves it out; add src\/base\/Dockerfile$/);
       return true;
     });
