@@ -10,7 +10,7 @@
  */
 import { digestOfReference, shortDigest } from '../digest.js';
 import type { ImageInfo, ImageRecord, PlatformRecord } from '../imageinfo/types.js';
-import { findPlatformRecord } from '../imageinfo/index.js';
+import { findPlatformRecord, sameTagSet } from '../imageinfo/index.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
 import { entryPlatform, formatPlatform, imageEntries, manifestTargetPlatform, pickPlatformEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
 import type { IndexPlan, IndexReason, PlanInput, PlatformPlan } from './types.js';
@@ -95,8 +95,7 @@ function imageRecordOf(info: ImageInfo | undefined, repo: string, image: Manifes
     const owner = record && records.find((r) => r.platforms.includes(record));
     if (owner) return owner;
   }
-  const tags = new Set(image.sharedTags);
-  return records.find((r) => r.manifest && r.manifest.sharedTags.length === tags.size && r.manifest.sharedTags.every((t) => tags.has(t)));
+  return records.find((r) => r.manifest && sameTagSet(r.manifest.sharedTags, image.sharedTags));
 }
 
 /** The recorded index digests worth fetching: images with shared tags whose index was published. */

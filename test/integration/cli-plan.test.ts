@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { publishIndex } from '../../src/execute/index.js';
+import { publishSharedTagIndex } from '../../src/execute/index.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 import { platformRecordIdentity, setImageManifest, upsertPlatformRecord, writeImageInfo, type FromImageRecord, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
 import type { TargetPlatform } from '../../src/platform.js';
@@ -226,10 +226,16 @@ async function writeBuiltImageInfo(world: World, plan: PlanJson, options: { imag
     const [, first] = shared[0] as [string, PlatformSpec & { sharedTags: string[] }];
     const client = createRegistryClient();
     const platforms = shared.map(([id, spec]) => ({ image: pushed.get(id) ?? '', os: 'linux', architecture: spec.architecture }));
-    const index = await publishIndex(client, platforms, first.sharedTags.map((t) => `${world.registry.host}/${first.repo}:${t}`));
+    const index = await publishSharedTagIndex(client, {
+      platforms,
+      sharedTags: first.sharedTags,
+      tags: first.sharedTags.map((t) => `${world.registry.host}/${first.repo}:${t}`),
+      previous: undefined,
+      now: () => new Date(),
+    });
     const images = shared.map(([, spec]) => ({ os: 'linux', osVersion: 'bookworm', architecture: spec.architecture, dockerfile: spec.dockerfile, tags: spec.tags }));
     info = setImageManifest(info, first.repo, { sharedTags: first.sharedTags, platforms: images }, {
-      digest: `${world.registry.host}/${first.repo}@${index.digest}`,
+      digest: index.digest,
       sharedTags: [...first.sharedTags],
     });
   }
