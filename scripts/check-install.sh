@@ -27,5 +27,5 @@ cd "$work/example"
 # A prefix of its own: nothing was built there, so everything is new.
 plan=$(run plan --repo-prefix "install-check-$$/" --image-info image-info.json)
 printf '%s\n' "$plan" | tail -n 1
-printf '%s\n' "$plan" | grep -q '^9 to build, 0 to reuse$' || { echo "check-install: unexpected plan:" >&2; printf '%s\n' "$plan" >&2; exit 1; }
+printf '%s\n' "$plan" | grep -q '^9 to build, 0 to reuse\b' || { echo "check-install: unexpected plan:" >&2; printf '%s\n' "$plan" >&2; exit 1; }
 echo "check-install: imagewright $got from the packed tarball installs into an empty prefix and plans the example"
