@@ -1,6 +1,7 @@
 /** Options shared by several commands. */
 import { CommanderError, Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import type { PlatformFilter } from '../manifest/index.js';
 
 /** Options shared by every command that reads a manifest. */
 export function manifestOptions(command: Command): Command {
@@ -66,4 +67,38 @@ export function manifestLoadOptions(options: ManifestCommandOptions): {
     baseOverrideRegex: options.baseOverrideRegex,
     baseOverrideSub: options.baseOverrideSub,
   };
+}
+
+const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * ImageBuilder's platform filters, repeatable, `*` and `?` wildcards. Unlike ImageBuilder, no filter
+ * means every platform (not the host's OS type and architecture).
+ */
+export function filterOptions(command: Command): Command {
+  const what = 'platforms';
+  return command
+    .addOption(new Option('--os-type <glob>', `only ${what} of this OS type: linux, windows (repeatable; ImageBuilder's --os-type)`).argParser(repeatable).default([]))
+    .addOption(
+      new Option('--architecture <glob>', `only ${what} of this architecture: amd64, arm64, arm, arm/v7, arm32v7 (repeatable; ImageBuilder's --architecture)`)
+        .argParser(repeatable)
+        .default([]),
+    )
+    .addOption(
+      new Option('--os-version <glob>', `only ${what} whose manifest osVersion matches, e.g. noble, *ltsc2022 (repeatable; ImageBuilder's --os-version)`)
+        .argParser(repeatable)
+        .default([]),
+    )
+    .addOption(new Option('--path <glob>', `only ${what} whose Dockerfile path or folder matches (repeatable; ImageBuilder's --path)`).argParser(repeatable).default([]));
+}
+
+export interface FilterCommandOptions {
+  osType: string[];
+  architecture: string[];
+  osVersion: string[];
+  path: string[];
+}
+
+export function platformFilter(options: FilterCommandOptions): PlatformFilter {
+  return { osTypes: options.osType, architectures: options.architecture, osVersions: options.osVersion, paths: options.path };
 }

@@ -28,3 +28,18 @@ export function transitiveDependentsOf(graph: BuildGraph, id: string): string[] 
 function inBuildOrder(graph: BuildGraph, ids: Set<string>): string[] {
   return graph.order.map((p) => p.id).filter((id) => ids.has(id));
 }
+
+/**
+ * The platforms `keep` selects, in the same order, with the edges and reads between them: what a
+ * filtered command shows or splits into legs. Edges from platforms left out are dropped (their
+ * images are read from the registry as they are).
+ */
+export function subgraph(graph: BuildGraph, keep: (platform: BuildGraph['order'][number]) => boolean): BuildGraph {
+  const order = graph.order.filter(keep);
+  const ids = new Set(order.map((p) => p.id));
+  return {
+    order,
+    edges: graph.edges.filter((e) => ids.has(e.from) && ids.has(e.to)),
+    reads: new Map([...graph.reads].filter(([id]) => ids.has(id))),
+  };
+}

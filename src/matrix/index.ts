@@ -1,5 +1,5 @@
 /** Build matrices: legs for parallel CI jobs, and their CI renderings. */
-export { computeLegs, findLeg } from './legs.js';
+export { computeLegs, findLeg, poolName } from './legs.js';
 export { githubMatrix, githubOutputLines, matrixEntry, pathArgs, renderAzureMatrix, renderMatrixJson, type MatrixEntry } from './render.js';
 export { legInput } from './input.js';
 export type * from './types.js';

@@ -14,8 +14,10 @@
  *    before it, so a leg never needs an image a later wave (or its own wave) builds. Legs whose
  *    cross-group dependencies form a cycle are joined into one leg.
  * 4. `maxLegs` N caps each wave at N legs: the legs of a crowded wave are packed, largest first, each
- *    into the least loaded of N legs (a leg of the same group wins a tie). Legs of one wave never
- *    read from each other, so packing them keeps the wave rule.
+ *    into the least loaded leg of its own group (a group is a machine pool, so legs never mix OS
+ *    types, Windows releases or architectures); each group keeps at least one leg, so a wave with
+ *    more groups than N has one leg per group. Legs of one wave never read from each other, so
+ *    packing them keeps the wave rule.
  * 5. `work` (--only-changed) hides platforms with nothing to do and legs left empty, and renumbers
  *    the waves over the dependencies that remain. Names and membership come from steps 1-4 alone,
  *    so `build --leg` finds the same leg after earlier waves changed image-info.
@@ -151,7 +153,11 @@ function waveNumbers(units: readonly Unit[], ctx: Context): number[] {
   return units.map((_, u) => waveOf(u, new Set()));
 }
 
-/** Step 4: at most `max` units per wave. */
+/**
+ * Step 4: at most `max` units per wave, never packing units of different groups together (each
+ * group is a machine pool): every group of a crowded wave keeps at least one leg, and the `max`
+ * legs are shared out by the groups' platform counts.
+ */
 function pack(units: readonly Unit[], waves: readonly number[], max: number, ctx: Context): Unit[] {
   const packed: Unit[] = [];
   const waveCount = waves.reduce((n, w) => Math.max(n, w + 1), 0);
@@ -161,29 +167,58 @@ function pack(units: readonly Unit[], waves: readonly number[], max: number, ctx
       packed.push(...members);
       continue;
     }
-    const largestFirst = [...members].sort((a, b) => b.ids.length - a.ids.length || firstOrder(a, ctx) - firstOrder(b, ctx));
-    const bins: Unit[][] = [];
-    for (const unit of largestFirst) {
-      if (bins.length < max) {
-        bins.push([unit]);
-        continue;
-      }
-      const load = (bin: Unit[]): number => bin.reduce((n, u) => n + u.ids.length, 0);
-      const group = unitGroup(unit, ctx);
-      let best = 0;
-      bins.forEach((bin, i) => {
-        const current = bins[best] as Unit[];
-        const better = load(bin) < load(current) || (load(bin) === load(current) && unitGroup(bin[0] as Unit, ctx) === group && unitGroup(current[0] as Unit, ctx) !== group);
-        if (better) best = i;
-      });
-      bins[best]?.push(unit);
-    }
-    for (const bin of bins) {
-      const [first] = bin as [Unit];
-      packed.push({ ids: sortByOrder(bin.flatMap((u) => u.ids), ctx), baseName: first.baseName, packed: bin.length });
-    }
+    const byGroup = new Map<string, Unit[]>();
+    for (const unit of members) byGroup.set(unitGroup(unit, ctx), [...(byGroup.get(unitGroup(unit, ctx)) ?? []), unit]);
+    const shares = shareBins(byGroup, max);
+    for (const [group, groupUnits] of byGroup) packed.push(...packGroup(groupUnits, shares.get(group) ?? 1, ctx));
   }
   return packed;
+}
+
+/** Bins per group: one each, the rest by platform count (largest remainder), never more than a group has units. */
+function shareBins(byGroup: ReadonlyMap<string, Unit[]>, max: number): Map<string, number> {
+  const size = (units: Unit[]): number => units.reduce((n, u) => n + u.ids.length, 0);
+  const shares = new Map([...byGroup.keys()].map((g) => [g, 1]));
+  let spare = max - byGroup.size;
+  const total = [...byGroup.values()].reduce((n, units) => n + size(units), 0);
+  while (spare > 0) {
+    // The group furthest below its fair share that can still use a bin.
+    let best: string | undefined;
+    let bestGap = -Infinity;
+    for (const [group, units] of byGroup) {
+      const have = shares.get(group) ?? 1;
+      if (have >= units.length) continue;
+      const gap = (size(units) / total) * max - have;
+      if (gap > bestGap) [best, bestGap] = [group, gap];
+    }
+    if (best === undefined) break;
+    shares.set(best, (shares.get(best) ?? 1) + 1);
+    spare--;
+  }
+  return shares;
+}
+
+/** Units of one group into `bins` legs: largest first, each into the least loaded. */
+function packGroup(units: readonly Unit[], bins: number, ctx: Context): Unit[] {
+  if (units.length <= bins) return [...units];
+  const largestFirst = [...units].sort((a, b) => b.ids.length - a.ids.length || firstOrder(a, ctx) - firstOrder(b, ctx));
+  const filled: Unit[][] = [];
+  const load = (bin: Unit[]): number => bin.reduce((n, u) => n + u.ids.length, 0);
+  for (const unit of largestFirst) {
+    if (filled.length < bins) {
+      filled.push([unit]);
+      continue;
+    }
+    let best = 0;
+    filled.forEach((bin, i) => {
+      if (load(bin) < load(filled[best] as Unit[])) best = i;
+    });
+    filled[best]?.push(unit);
+  }
+  return filled.map((bin) => {
+    const [first] = bin as [Unit];
+    return { ids: sortByOrder(bin.flatMap((u) => u.ids), ctx), baseName: first.baseName, packed: bin.length };
+  });
 }
 
 /** Units as legs: names made unique, dependencies and waves, in output order. */
@@ -240,6 +275,9 @@ function legOf(ids: string[], name: string, wave: number, dependsOn: string[], c
     wave,
     osType: joined(normalized.map((p) => p.os)),
     architecture: joined(normalized.map((p) => p.architecture)),
+    osVersion: joined(platforms.map((p) => windowsOsVersion(p)?.replace(/^windows-/, ''))),
+    osVersions: [...new Set(platforms.map((p) => p.osVersion).filter((v) => v))],
+    pool: joined(platforms.map(poolName)),
     platformIds: ids,
     paths: [...new Set(platforms.map((p) => p.dockerfile))],
     dependsOn: dependsOn.sort(),
@@ -247,6 +285,16 @@ function legOf(ids: string[], name: string, wave: number, dependsOn: string[], c
   const variant = joined(normalized.map((p) => p.variant));
   if (variant) leg.variant = variant;
   return leg;
+}
+
+/**
+ * ImageBuilder's matrix name for a platform's pool (GenerateBuildMatrixCommand: the OS, or the
+ * normalized Windows release, and the architecture's display name, camelCased at `-`).
+ */
+export function poolName(p: LegPlatform): string {
+  const { architecture } = normalizePlatform(p);
+  const parts = [...(windowsOsVersion(p) ?? p.os.toLowerCase()).split('-'), architecture === 'arm' ? 'arm32' : architecture].filter((part) => part);
+  return parts.map((part, i) => (i === 0 ? part : `${part.charAt(0).toUpperCase()}${part.slice(1)}`)).join('');
 }
 
 function unitOf(ids: string[], ctx: Context): Unit {

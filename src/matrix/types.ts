@@ -10,6 +10,15 @@ export interface Leg {
   /** Go architecture name (`amd64`, `arm`, `arm64`); several joined by `,` when a leg had to span groups. */
   architecture: string;
   variant?: string;
+  /** The Windows release the leg's host must run (`ltsc2022`, `1809`); '' for Linux, whose hosts build any distro. */
+  osVersion: string;
+  /** The manifest osVersions of the leg's platforms (`noble`, `azurelinux3.0`, `nanoserver-ltsc2022`), distinct. */
+  osVersions: string[];
+  /**
+   * The machine pool the leg runs on, named as ImageBuilder names its matrices: OS (or Windows release)
+   * and architecture, camelCased: `linuxAmd64`, `linuxArm64`, `linuxArm32`, `windowsLtsc2022Amd64`.
+   */
+  pool: string;
   /** Platform ids of the leg, in build order. */
   platformIds: string[];
   /** Distinct Dockerfile paths of those platforms, relative to the manifest folder (for `--path`). */

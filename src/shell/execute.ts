@@ -3,11 +3,12 @@
  * platform. Holds a lock on the image-info file for the whole run so two runs cannot interleave.
  */
 import { resolve } from 'node:path';
-import { minimatch } from 'minimatch';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
 import { OptionError } from '../errors.js';
+import { subgraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
+import { describeFilter, isEmptyFilter, matchesFilter, type PlatformFilter } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { computeLegs, findLeg, legInput } from '../matrix/index.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
@@ -26,8 +27,8 @@ export interface BuildOptions extends LoadOptions {
   noCache: boolean;
   keepGoing: boolean;
   jobs?: number;
-  /** Dockerfile path globs (ImageBuilder's --path): build only the platforms they match. */
-  paths: string[];
+  /** ImageBuilder's filters (--os-type, --architecture, --os-version, --path): build only the platforms they select. */
+  filter: PlatformFilter;
   /** Build only this leg of the matrix (`imagewright matrix`), computed again from the same inputs. */
   leg?: string;
   /** The --max-legs the matrix was computed with. */
@@ -67,8 +68,9 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     // One answer for BUILDPLATFORM while planning and for what the engine can build.
     const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn);
     const planned = await planRepository({ ...options, noCache: options.noCache, buildPlatform: enginePlatform });
-    let plan = selectPaths(planned.plan, planned.graph, options.paths);
-    if (options.leg !== undefined) plan = selectLeg(plan, planned.graph, options.leg, options.maxLegs);
+    let plan = selectPlatforms(planned.plan, planned.graph, options.filter);
+    // The legs `matrix` computed with the same filters.
+    if (options.leg !== undefined) plan = selectLeg(plan, filteredGraph(planned.graph, options.filter), options.leg, options.maxLegs);
     const skip = await checkPlatforms(planned, plan, options, enginePlatform);
     // Finding the Docker client costs a few processes; a run with nothing to build needs none.
     const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
@@ -118,22 +120,47 @@ async function checkPlatforms(planned: PlanResult, plan: Plan, options: BuildOpt
 }
 
 /**
- * Keep only the platforms whose Dockerfile (or its folder) matches a glob. An upstream that must
- * build but is left out would make its dependents read a stale image, so that is refused.
+ * Keep only the platforms the filters select (ImageBuilder's --os-type, --architecture, --os-version,
+ * --path). An upstream that must build but is left out would make its dependents read a stale
+ * image, so that is refused.
  */
-export function selectPaths(plan: Plan, graph: BuildGraph, globs: readonly string[]): Plan {
-  if (globs.length === 0) return plan;
-  const matches = (dockerfile: string): boolean => {
-    const folder = dockerfile.replace(/\/Dockerfile$/, '');
-    return globs.some((g) => {
-      const glob = g.replace(/^\.\//, '').replace(/\/+$/, '');
-      return minimatch(dockerfile, glob) || minimatch(folder, glob) || minimatch(dockerfile, `${glob}/**`);
-    });
-  };
-  const selected = plan.platforms.filter((p) => matches(p.dockerfile));
-  if (selected.length === 0) throw new OptionError('--path', `${globs.join(', ')} matches no platform's Dockerfile`);
-  checkUpstreamsSelected(plan, graph, selected, '--path');
+export function selectPlatforms(plan: Plan, graph: BuildGraph, filter: PlatformFilter): Plan {
+  const selected = filteredPlan(plan, filter);
+  if (selected !== plan) checkUpstreamsSelected(plan, graph, selected.platforms, filterOptions(filter));
+  return selected;
+}
+
+/**
+ * The plan of the platforms the filters select, for showing (`plan`): each keyed as in the whole
+ * plan, against its real upstreams. A filter that selects nothing is a mistake worth saying.
+ */
+export function filteredPlan(plan: Plan, filter: PlatformFilter): Plan {
+  if (isEmptyFilter(filter)) return plan;
+  const selected = plan.platforms.filter((p) => matchesFilter(p.platform, filter));
+  if (selected.length === 0) throw noMatch(filter);
   return selectedPlan(plan, selected);
+}
+
+/** The manifest platforms the filters select; throws when none is. */
+export function filteredGraph(graph: BuildGraph, filter: PlatformFilter): BuildGraph {
+  if (isEmptyFilter(filter)) return graph;
+  const selected = subgraph(graph, (p) => matchesFilter(p, filter));
+  if (selected.order.length === 0) throw noMatch(filter);
+  return selected;
+}
+
+function noMatch(filter: PlatformFilter): OptionError {
+  const option = filterOptions(filter);
+  const values = [filter.osTypes, filter.architectures, filter.osVersions, filter.paths].flatMap((v) => v ?? []).join(', ');
+  return new OptionError(option, `${values} matches no platform${option === '--path' ? "'s Dockerfile" : ''}`);
+}
+
+/** The filter options given, for messages: `--path`, `--os-type, --architecture`. */
+function filterOptions(filter: PlatformFilter): string {
+  return describeFilter(filter)
+    .split(' ')
+    .filter((word, i, words) => word.startsWith('--') && words.indexOf(word) === i)
+    .join(', ');
 }
 
 /**
@@ -170,7 +197,12 @@ function checkUpstreamsSelected(plan: Plan, graph: BuildGraph, selected: Plan['p
     if (!chosen.has(edge.to) || chosen.has(edge.from)) continue;
     const upstream = byId.get(edge.from);
     if (upstream?.decision !== 'build') continue;
-    const fix = option === '--leg' ? 'build the earlier waves first and pass their merged image-info as --image-info' : `add ${upstream.dockerfile}`;
+    const fix =
+      option === '--leg'
+        ? 'build the earlier waves first and pass their merged image-info as --image-info'
+        : option === '--path'
+          ? `add ${upstream.dockerfile}`
+          : `build ${edge.from} first, or select it too`;
     throw new OptionError(option, `${edge.to} needs ${edge.from} built first, and ${option} leaves it out; ${fix}`);
   }
 }

@@ -53,7 +53,7 @@ export function unbuildableOnEngine(plan: Plan, engine: TargetPlatform): Map<str
   for (const p of toBuild(plan)) {
     const target = buildTarget(p.platform);
     if (sameOs(engine, target)) continue;
-    const detail = `${formatPlatform(target)} cannot be built on this ${formatPlatform(engine)} engine; build it on a ${target.os} engine`;
+    const detail = `${formatPlatform(target)} cannot be built on this ${formatPlatform(engine)} engine; build it on a ${target.os} engine (--os-type ${engine.os} leaves it out)`;
     skip.set(p.id, { kind: 'unsupported', detail });
   }
   return skip;

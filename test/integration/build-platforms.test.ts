@@ -117,6 +117,11 @@ describe('build and platforms on the real engine', { timeout: 10 * 60_000 }, () 
     assert.match(result.stderr, /INCOMPLETE: 1 built, .*1 skipped/);
     // The skipped platform never reached the engine.
     assert.deepEqual((await readdir(join(dir, 'logs'))).filter((f) => f.includes('ltsc2022')), []);
+    // Filtered out, it is not work left undone.
+    const linuxOnly = await build(dir, '--os-type', 'linux');
+    assert.equal(linuxOnly.code, 0, linuxOnly.stderr);
+    assert.doesNotMatch(linuxOnly.stderr, /^skipped/m);
+    assert.match(linuxOnly.stderr, /^done: .*0 skipped/m);
   });
 
   it('builds arm64 and arm/v7 platforms with RUN steps under QEMU from a real multi-arch base index', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OptionError } from '../../src/errors.js';
-import { selectPaths } from '../../src/shell/execute.js';
+import { selectPlatforms } from '../../src/shell/execute.js';
 import { fromOnly, REGISTRY, simpleManifest, World } from '../helpers/plan-fixtures.js';
 
 // base ← app (FROM), plus an unrelated tool.
@@ -17,13 +17,13 @@ const world = () =>
 describe('build --path', () => {
   it('keeps the platforms whose Dockerfile or folder matches a glob', () => {
     const w = world();
-    const selected = selectPaths(w.plan(undefined), w.graph(), ['src/ba*', 'src/tool/Dockerfile']);
+    const selected = selectPlatforms(w.plan(undefined), w.graph(), { paths: ['src/ba*', 'src/tool/Dockerfile'] });
     assert.deepEqual(selected.platforms.map((p) => p.id), ['r:base', 'r:tool']);
   });
 
   it('refuses to leave out an upstream that must build, even on a first build (reason new)', () => {
     const w = world();
-    assert.throws(() => selectPaths(w.plan(undefined), w.graph(), ['src/app']), (err: unknown) => {
+    assert.throws(() => selectPlatforms(w.plan(undefined), w.graph(), { paths: ['src/app'] }), (err: unknown) => {
       assert.ok(err instanceof OptionError);
       assert.equal(err.option, '--path');
       assert.match(err.message, /^--path: r:app needs r:base built first, and --path leaves it out; add src\/base\/Dockerfile$/);
@@ -35,12 +35,12 @@ describe('build --path', () => {
     const w = world();
     const built = w.baseline();
     w.changeDockerfile('r:app');
-    const selected = selectPaths(w.plan(built), w.graph(), ['src/app']);
+    const selected = selectPlatforms(w.plan(built), w.graph(), { paths: ['src/app'] });
     assert.deepEqual(selected.platforms.map((p) => [p.id, p.decision]), [['r:app', 'build']]);
   });
 
   it('says so when a glob matches nothing', () => {
     const w = world();
-    assert.throws(() => selectPaths(w.plan(undefined), w.graph(), ['src/nope']), /--path: src\/nope matches no platform's Dockerfile/);
+    assert.throws(() => selectPlatforms(w.plan(undefined), w.graph(), { paths: ['src/nope'] }), /--path: src\/nope matches no platform's Dockerfile/);
   });
 });

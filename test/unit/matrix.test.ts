@@ -146,8 +146,13 @@ describe('matrix renderers', () => {
     assert.deepEqual(all.include[1], {
       leg: 'linux-arm64-src-my-app',
       wave: 1,
+      os: 'linux',
       osType: 'linux',
+      osVersion: '',
+      osVersions: ['bookworm'],
       architecture: 'arm64',
+      pool: 'linuxArm64',
+      runsOn: 'ubuntu-24.04-arm',
       platforms: 1,
       paths: ['src/my app/Dockerfile'],
       pathArgs: "--path 'src/my app/Dockerfile'",
@@ -157,13 +162,14 @@ describe('matrix renderers', () => {
     assert.deepEqual((JSON.parse(githubMatrix(matrix, 1)) as { include: Array<{ leg: string }> }).include.map((e) => e.leg), ['linux-arm64-src-my-app']);
   });
 
-  it('azure: output variables keyed by leg name, one per wave', () => {
+  it('azure: one matrix per pool (per wave too), then every leg, keyed by leg name', () => {
     const lines = renderAzureMatrix(matrix).trimEnd().split('\n');
     assert.deepEqual(
       lines.map((l) => /^##vso\[task\.setvariable variable=(\w+);isOutput=true\]/.exec(l)?.[1]),
-      ['matrix', 'matrixWave0', 'matrixWave1', 'waves', 'publish'],
+      ['linuxAmd64', 'linuxAmd64Wave0', 'linuxArm64', 'linuxArm64Wave1', 'matrix', 'matrixWave0', 'matrixWave1', 'waves', 'publish', 'pools'],
     );
-    const all = JSON.parse((lines[0] as string).replace(/^[^\]]*\]/, '')) as Record<string, Record<string, string>>;
+    assert.equal(lines[9], '##vso[task.setvariable variable=pools;isOutput=true]linuxAmd64 linuxArm64');
+    const all = JSON.parse((lines[4] as string).replace(/^[^\]]*\]/, '')) as Record<string, Record<string, string>>;
     assert.deepEqual(all['linux-amd64-src-sdk'], {
       leg: 'linux-amd64-src-sdk',
       legName: 'linux-amd64-src-sdk',
@@ -171,9 +177,13 @@ describe('matrix renderers', () => {
       imageBuilderPaths: '--path src/sdk/amd64/Dockerfile',
       pathArgs: '--path src/sdk/amd64/Dockerfile',
       osType: 'linux',
+      osVersion: '',
+      osVersions: '--os-version bookworm',
       architecture: 'amd64',
+      pool: 'linuxAmd64',
       platforms: '1',
     });
+    assert.deepEqual(Object.keys(JSON.parse((lines[6] as string).replace(/^[^\]]*\]/, '')) as object), ['linux-arm64-src-my-app']);
     assert.deepEqual(Object.keys(JSON.parse((lines[2] as string).replace(/^[^\]]*\]/, '')) as object), ['linux-arm64-src-my-app']);
   });
 });
@@ -186,5 +196,70 @@ describe('legs: arm64 and arm64/v8 are one platform', () => {
       matrix.legs.map((l) => [l.name, l.architecture, l.variant, l.platformIds]),
       [['linux-arm64-src-base-arm64v8-graph', 'arm64', undefined, ['base', 'app']]],
     );
+  });
+});
+
+describe('legs never mix machine pools', () => {
+  // Linux amd64/arm64/arm32 and Windows Server 2019, 2022 and 2025, with cross-pool reads.
+  const platforms: LegPlatform[] = [];
+  const edges: Array<{ from: string; to: string }> = [];
+  for (let i = 0; i < 6; i++) {
+    platforms.push(platform(`amd${i}`), platform(`arm64-${i}`, 'arm64', { variant: 'v8' }), platform(`arm32-${i}`, 'arm', { variant: 'v7' }));
+    edges.push({ from: `amd${i}`, to: `arm64-${i}` });
+  }
+  for (const [release, osVersion] of [['2019', 'windowsservercore-ltsc2019'], ['2022', 'nanoserver-ltsc2022'], ['2025', 'windowsservercore-ltsc2025']]) {
+    for (let i = 0; i < 3; i++) platforms.push(platform(`win${release}-${i}`, 'amd64', { os: 'windows', osVersion }));
+  }
+  const pools = (matrix: Matrix): string[] => [...new Set(matrix.legs.map((l) => l.pool))].sort();
+
+  for (const maxLegs of [undefined, 1, 4, 9]) {
+    it(`each leg holds one OS type, Windows release and architecture${maxLegs ? ` (--max-legs ${maxLegs})` : ''}`, () => {
+      const matrix = computeLegs({ platforms, edges }, maxLegs ? { maxLegs } : {});
+      const byId = new Map(platforms.map((p) => [p.id, p]));
+      for (const leg of matrix.legs) {
+        const members = leg.platformIds.map((id) => byId.get(id) as LegPlatform);
+        const keys = new Set(members.map((m) => `${m.os}/${m.os === 'windows' ? m.osVersion.replace(/^.*-/, '') : ''}/${m.architecture}`));
+        assert.equal(keys.size, 1, `${leg.name} mixes ${[...keys].join(' and ')}`);
+        assert.ok(!leg.osType.includes(',') && !leg.architecture.includes(',') && !leg.pool.includes(','), leg.name);
+      }
+      assert.deepEqual(pools(matrix), ['linuxAmd64', 'linuxArm32', 'linuxArm64', 'windows1809Amd64', 'windowsLtsc2022Amd64', 'windowsLtsc2025Amd64']);
+      assert.equal(matrix.legs.reduce((n, l) => n + l.platformIds.length, 0), platforms.length);
+      assertWaveRule(matrix, edges);
+      // A wave with more pools than --max-legs keeps one leg per pool; otherwise the cap holds.
+      for (let wave = 0; wave < matrix.waves; wave++) {
+        const inWave = matrix.legs.filter((l) => l.wave === wave);
+        const poolsInWave = new Set(inWave.map((l) => l.pool)).size;
+        if (maxLegs) assert.ok(inWave.length <= Math.max(maxLegs, poolsInWave), `wave ${wave}: ${inWave.length} legs`);
+      }
+    });
+  }
+
+  it('names the Windows release a leg\'s host runs and the manifest osVersions it builds', () => {
+    const matrix = computeLegs({ platforms, edges });
+    const win = matrix.legs.find((l) => l.pool === 'windows1809Amd64');
+    assert.equal(win?.osVersion, '1809');
+    assert.deepEqual(win?.osVersions, ['windowsservercore-ltsc2019']);
+    assert.equal(matrix.legs.find((l) => l.pool === 'linuxArm64')?.osVersion, '');
+  });
+
+  it('github: runsOn per pool from the documented defaults, overridable per pool', () => {
+    const matrix = computeLegs({ platforms, edges });
+    const entries = (runsOn?: Record<string, string>) =>
+      new Map((JSON.parse(githubMatrix(matrix, undefined, runsOn)) as { include: Array<{ pool: string; runsOn: string; os: string; osVersion: string; architecture: string }> }).include.map((e) => [e.pool, e]));
+    const defaults = entries();
+    assert.equal(defaults.get('linuxAmd64')?.runsOn, 'ubuntu-latest');
+    assert.equal(defaults.get('linuxArm64')?.runsOn, 'ubuntu-24.04-arm');
+    assert.equal(defaults.get('windowsLtsc2022Amd64')?.runsOn, 'windows-2022');
+    const win = defaults.get('windows1809Amd64');
+    assert.deepEqual([win?.os, win?.osVersion, win?.architecture, win?.runsOn], ['windows', '1809', 'amd64', 'windows-2019']);
+    assert.equal(entries({ linuxArm64: 'self-hosted-arm' }).get('linuxArm64')?.runsOn, 'self-hosted-arm');
+  });
+
+  it('docs/pools.md lists the default runner label of every pool', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { DEFAULT_RUNS_ON } = await import('../../src/matrix/render.js');
+    const text = await readFile(join(import.meta.dirname, '..', '..', 'docs', 'pools.md'), 'utf8');
+    const rows = new Map([...text.matchAll(/^\| `(\w+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(Object.fromEntries(rows), DEFAULT_RUNS_ON);
   });
 });

@@ -3,17 +3,16 @@ import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { onlyUnbuildableSkipped } from '../../execute/index.js';
 import { buildRepository } from '../../shell/execute.js';
-import { baseOverrideOptions, manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
+import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
 import { errorExitCode, warn } from '../output.js';
 import { examples } from '../help.js';
 
-interface BuildCommandOptions extends ManifestCommandOptions {
+interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptions {
   imageInfo?: string;
   push: boolean;
   jobs?: number;
   cache: boolean;
   keepGoing: boolean;
-  path: string[];
   leg?: string;
   maxLegs?: number;
   imageInfoOut?: string;
@@ -23,7 +22,7 @@ interface BuildCommandOptions extends ManifestCommandOptions {
 }
 
 export function registerBuildCommand(program: Command): void {
-  registryOptions(
+  filterOptions(registryOptions(
     baseOverrideOptions(manifestOptions(
       program
         .command('build')
@@ -32,7 +31,7 @@ export function registerBuildCommand(program: Command): void {
             'and keep image-info true after every platform.',
         ),
     )),
-  )
+  ))
     .option(
       '-i, --image-info <file>',
       'the image-info.json to plan from and to update (missing file: everything is new); without it, the previous run is read from the labels of the registry\'s images',
@@ -41,12 +40,7 @@ export function registerBuildCommand(program: Command): void {
     .addOption(new Option('-j, --jobs <n>', 'platforms built at once (default: number of cores)').argParser(positiveInt))
     .option('--no-cache', 'rebuild every platform from nothing (the periodic validation build); image-info is still recorded')
     .option('--keep-going', 'after a failure, go on with the platforms that do not depend on it', false)
-    .addOption(
-      new Option('--path <glob>', 'build only platforms whose Dockerfile path matches (repeatable; ImageBuilder\'s --path)')
-        .argParser((value: string, previous: string[]) => [...previous, value])
-        .default([]),
-    )
-    .option('--leg <name>', 'build only this leg of `imagewright matrix` (computed again from the same manifest and --max-legs)')
+    .option('--leg <name>', 'build only this leg of `imagewright matrix` (computed again from the same manifest, filters and --max-legs)')
     .addOption(new Option('--max-legs <n>', 'the --max-legs the matrix was computed with').argParser(positiveInt))
     .option(
       '--image-info-out <file>',
@@ -77,7 +71,7 @@ export function registerBuildCommand(program: Command): void {
         noCache: !options.cache,
         keepGoing: options.keepGoing,
         jobs: options.jobs,
-        paths: options.path,
+        filter: platformFilter(options),
         leg: options.leg,
         maxLegs: options.maxLegs,
         imageInfoOut: options.imageInfoOut,

@@ -1,22 +1,23 @@
 import { Option, type Command } from 'commander';
 import { renderGraphDot, renderGraphJson, renderGraphMermaid } from '../../graph/index.js';
+import { filteredGraph } from '../../shell/execute.js';
 import { loadRepository } from '../../shell/plan.js';
-import { baseOverrideOptions, manifestLoadOptions, manifestOptions, type ManifestCommandOptions } from '../options.js';
+import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
-interface GraphOptions extends ManifestCommandOptions {
+interface GraphOptions extends ManifestCommandOptions, FilterCommandOptions {
   format: 'json' | 'mermaid' | 'dot';
 }
 
 export function registerGraphCommand(program: Command): void {
-  baseOverrideOptions(
+  filterOptions(baseOverrideOptions(
     manifestOptions(
       program
         .command('graph')
         .description('Print the dependency graph between the manifest\'s platforms (offline: reads only files).'),
     ),
-  )
+  ))
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot']).default('json'))
     .addHelpText(
       'after',
@@ -26,11 +27,12 @@ export function registerGraphCommand(program: Command): void {
       ]),
     )
     .action(async (options: GraphOptions) => {
-      const { graph } = await loadRepository({
+      const loaded = await loadRepository({
         ...manifestLoadOptions(options),
         warn,
         skipContexts: true,
       });
+      const graph = filteredGraph(loaded.graph, platformFilter(options));
       const render = { json: renderGraphJson, mermaid: renderGraphMermaid, dot: renderGraphDot }[options.format];
       process.stdout.write(render(graph).replace(/\n?$/, '\n'));
     });

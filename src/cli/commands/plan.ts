@@ -5,12 +5,13 @@ import { renderPlanGithub, planGithubOutputs } from '../../plan/github.js';
 import { planHasWork, renderPlanJson, renderPlanText } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
+import { filteredPlan } from '../../shell/execute.js';
 import { planRepository } from '../../shell/plan.js';
-import { baseOverrideOptions, manifestLoadOptions, manifestOptions, type ManifestCommandOptions, registryOptions } from '../options.js';
+import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
-interface PlanCommandOptions extends ManifestCommandOptions {
+interface PlanCommandOptions extends ManifestCommandOptions, FilterCommandOptions {
   imageInfo?: string;
   format: 'text' | 'json' | 'github';
   cache: boolean;
@@ -19,13 +20,13 @@ interface PlanCommandOptions extends ManifestCommandOptions {
 }
 
 export function registerPlanCommand(program: Command): void {
-  registryOptions(
+  filterOptions(registryOptions(
     baseOverrideOptions(manifestOptions(
       program
         .command('plan')
         .description('Decide, before anything builds, which platforms must build and why (reads the registry, builds nothing).'),
     )),
-  )
+  ))
     .option('-i, --image-info <file>', 'the image-info.json of the previous run (missing file: everything is new)')
     .addOption(
       new Option(
@@ -47,13 +48,15 @@ export function registerPlanCommand(program: Command): void {
     )
     .action(async (options: PlanCommandOptions) => {
       const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
-      const { plan } = await planRepository({
+      const planned = await planRepository({
         ...manifestLoadOptions(options),
         warn,
         imageInfoFile: options.imageInfo,
         registry,
         noCache: !options.cache,
       });
+      // Keys and decisions come from the whole manifest; the filters choose what is shown.
+      const plan = filteredPlan(planned.plan, platformFilter(options));
       if (options.format === 'github') await writeGithub(plan);
       else process.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
       if (options.exitCode && planHasWork(plan)) process.exitCode = ExitCode.stale;
