@@ -10,6 +10,7 @@
  */
 import type { ReadInstruction } from './dockerfile/types.js';
 import { composedDigest } from './digest.js';
+import type { SecretValue } from './secret.js';
 
 /**
  * Bump when what enters the key or how it is serialized changes: every key changes with it, and every
@@ -55,6 +56,11 @@ export interface BuildKeyMaterial {
   platform: string;
   /** The engine's platform, only for Dockerfiles whose build depends on it (DockerfileAnalysis.buildPlatformDependent). */
   buildPlatform?: string;
+  /**
+   * `--build-arg` values this build consumes (see plan/keys.ts consumedBuildArgs), sorted by name.
+   * Their values enter the hash and nothing else: records keep the names only. Absent when none.
+   */
+  commandLineBuildArgs?: ReadonlyMap<string, SecretValue>;
   /** In Dockerfile order. */
   reads: KeyRead[];
 }
@@ -63,7 +69,9 @@ export interface BuildKeyMaterial {
  * The material as image-info records it, beside the key: every field but `reads` (which `fromImages`
  * records), the key format it was keyed with, and the context's files so a context change can name them.
  */
-export type RecordedInputs = Omit<BuildKeyMaterial, 'reads'> & {
+export type RecordedInputs = Omit<BuildKeyMaterial, 'reads' | 'commandLineBuildArgs'> & {
+  /** The names of the material's `commandLineBuildArgs`; their values are never recorded. */
+  commandLineBuildArgs?: string[];
   /** BUILD_KEY_VERSION the key was computed with; records written before version 2 lack it (version 1). */
   keyVersion?: number;
   /** Per-file digests of the context (see ContextHash.files). Not keyed as such: `context` covers them. */
@@ -92,6 +100,10 @@ function keyedFields(material: BuildKeyMaterial): { [F in keyof BuildKeyMaterial
     platform: material.platform,
     // Absent for most Dockerfiles (and then absent from the JSON), so their keys do not change with the machine that plans them.
     buildPlatform: material.buildPlatform || undefined,
+    // The one place a command-line build arg's value is revealed for a key: into the hash, never into a record.
+    commandLineBuildArgs: material.commandLineBuildArgs?.size
+      ? Object.fromEntries([...material.commandLineBuildArgs].map(([name, value]) => [name, value.reveal()]))
+      : undefined,
     reads: material.reads.map((read) => ({ stage: read.stage, instruction: read.instruction, ref: read.ref, source: keyedSource(read.source) })),
   };
 }

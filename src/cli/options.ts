@@ -1,7 +1,11 @@
 /** Options shared by several commands. */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { CommanderError, Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { PlatformFilter } from '../manifest/index.js';
+import { escapeControl } from '../paths.js';
+import { SecretValue, type BuildSecret } from '../secret.js';
 
 /** Options shared by every command that reads a manifest. */
 export function manifestOptions(command: Command): Command {
@@ -17,8 +21,7 @@ export function manifestOptions(command: Command): Command {
 function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) {
-    // The same `<option>: <problem>` shape as the InputErrors other options give.
-    throw new CommanderError(ExitCode.badInput, 'imagewright.var', `--var: ${JSON.stringify(value)} must be name=value, like --var BaseRegistry=127.0.0.1:5000`);
+    throw optionError(`--var: ${JSON.stringify(value)} must be name=value, like --var BaseRegistry=127.0.0.1:5000`);
   }
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
@@ -29,6 +32,100 @@ export function baseOverrideOptions(command: Command): Command {
   return command
     .option('--base-override-regex <regex>', 'read external images whose reference this matches from elsewhere, e.g. a mirror (with --base-override-sub)')
     .option('--base-override-sub <sub>', 'what a match of --base-override-regex becomes ($1 and ${name} as in ImageBuilder)');
+}
+
+/** What `--build-arg` collects: name → value, the value never shown. */
+export type CommandLineBuildArgs = ReadonlyMap<string, SecretValue>;
+
+/** Linux refuses a single argument longer than this (MAX_ARG_STRLEN); docker build would fail with E2BIG. */
+export const BUILD_ARG_MAX_BYTES = 128 * 1024 - 1;
+/** A build arg's name, as a shell variable's (it may also come from the environment). */
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `--build-arg` for the commands that compute build keys (plan, build). */
+export function buildArgOptions(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--build-arg <name[=value]>',
+      'a build arg for every Dockerfile that declares it with ARG (the manifest\'s buildArgs win); NAME alone takes the ' +
+        'value from the environment. The value enters the build key and is never shown; secrets belong in --secret (repeatable)',
+    ).argParser(collectBuildArg),
+  );
+}
+
+function optionError(message: string): CommanderError {
+  // The same `<option>: <problem>` shape as the InputErrors other options give.
+  return new CommanderError(ExitCode.badInput, 'imagewright.option', escapeControl(message));
+}
+
+function collectBuildArg(text: string, previous: CommandLineBuildArgs | undefined): CommandLineBuildArgs {
+  const eq = text.indexOf('=');
+  const name = eq < 0 ? text : text.slice(0, eq);
+  // Never the value: only the name, and only when it is a name.
+  if (!BUILD_ARG_NAME.test(name)) {
+    const shown = eq < 0 || name.length > 100 ? 'an argument' : JSON.stringify(name);
+    throw optionError(`--build-arg: ${shown} is not NAME=VALUE or NAME with a name of letters, digits and _, like --build-arg VERSION=1.2`);
+  }
+  const value = eq < 0 ? process.env[name] : text.slice(eq + 1);
+  const args = new Map(previous ?? []);
+  // `NAME` alone with NAME unset in the environment: no build arg, as with docker build.
+  if (value === undefined) return args;
+  if (value.includes('\0')) throw optionError(`--build-arg ${name}: the value contains a NUL byte, which no command line can carry`);
+  if (Buffer.byteLength(value) + name.length + 1 > BUILD_ARG_MAX_BYTES) {
+    throw optionError(`--build-arg ${name}: the value is longer than ${BUILD_ARG_MAX_BYTES} bytes, the most one command-line argument can hold`);
+  }
+  args.set(name, new SecretValue(value));
+  return args;
+}
+
+/** `--secret` for build: passed to BuildKit, never part of a build key. */
+export function secretOptions(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--secret <id=ID,src=FILE|env=VAR>',
+      'a secret for RUN --mount=type=secret,id=ID, from a file or an environment variable, as docker build --secret; ' +
+        'never part of a build key, never in the image (repeatable)',
+    )
+      .argParser(collectSecret)
+      .default([]),
+  );
+}
+
+/** BuildKit's own limit on a secret's size (500 KB); a larger one fails the build. */
+export const SECRET_MAX_BYTES = 500 * 1024;
+
+/** Docker's `--secret` fields; `source` is a synonym of `src`. */
+const SECRET_FIELDS: ReadonlySet<string> = new Set(['id', 'src', 'source', 'env', 'type']);
+
+function collectSecret(text: string, previous: BuildSecret[]): BuildSecret[] {
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (eq < 0 || !SECRET_FIELDS.has(key) || fields.has(key)) {
+      throw optionError(`--secret: expected id=ID,src=FILE or id=ID,env=VAR, got ${JSON.stringify(text.slice(0, 200))}`);
+    }
+    fields.set(key === 'source' ? 'src' : key, part.slice(eq + 1));
+  }
+  const id = fields.get('id');
+  if (!id || !/^[A-Za-z0-9_.-]+$/.test(id)) throw optionError(`--secret: id= must name the secret with letters, digits, . _ -, got ${JSON.stringify(text.slice(0, 200))}`);
+  if (previous.some((secret) => secret.spec.startsWith(`id=${id},`))) throw optionError(`--secret id=${id}: given twice`);
+  const src = fields.get('src');
+  const env = fields.get('env');
+  if ((src === undefined) === (env === undefined)) throw optionError(`--secret id=${id}: needs exactly one of src=FILE and env=VAR`);
+  if (env !== undefined) {
+    if (!BUILD_ARG_NAME.test(env)) throw optionError(`--secret id=${id}: env=${JSON.stringify(env.slice(0, 200))} is not a variable name`);
+    const value = process.env[env];
+    if (value === undefined) throw optionError(`--secret id=${id}: environment variable ${env} is not set`);
+    return [...previous, { spec: `id=${id},env=${env}`, value: new SecretValue(value) }];
+  }
+  const file = path.resolve(src as string);
+  const stat = statSync(file, { throwIfNoEntry: false });
+  // A FIFO or a device would be read without end; a folder is not a secret.
+  if (!stat?.isFile()) throw optionError(`--secret id=${id}: src ${JSON.stringify(src)} is ${stat ? 'not a regular file' : 'not found'}`);
+  if (stat.size > SECRET_MAX_BYTES) throw optionError(`--secret id=${id}: src ${JSON.stringify(src)} is larger than ${SECRET_MAX_BYTES} bytes`);
+  // Read to mask it in the build's output; BuildKit reads the file itself.
+  return [...previous, { spec: `id=${id},src=${file}`, value: new SecretValue(readFileSync(file, 'utf8')) }];
 }
 
 /** Options for commands that talk to registries. */

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import { escapeControl } from '../paths.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerGraphCommand } from './commands/graph.js';
 import { registerMatrixCommand } from './commands/matrix.js';
@@ -25,7 +26,7 @@ export function createProgram(): Command {
     .configureHelp({ optionDescription })
     // Usage errors follow the one-line rule too: `imagewright: error: <problem> (see --help)`.
     .configureOutput({
-      outputError: (str, write) => write(`imagewright: error: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
+      outputError: (str, write) => write(`imagewright: error: ${escapeControl(str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim())} (see --help)\n`),
     })
     .exitOverride();
   registerGraphCommand(program);
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
-      if (err.code === 'imagewright.var') process.stderr.write(`imagewright: error: ${err.message}\n`);
+      if (err.code === 'imagewright.option') process.stderr.write(`imagewright: error: ${err.message}\n`);
       return ExitCode.badInput;
     }
     process.stderr.write(`imagewright: error: ${formatError(err)}\n`);

@@ -96,6 +96,7 @@ export function analyzeDockerfile(text: string, options: AnalyzeOptions): Docker
   };
   if (syntax) analysis.syntax = syntax.value;
   if (dependsOnBuildPlatform(syntax, parsed.instructions, ctx)) analysis.buildPlatformDependent = true;
+  analysis.argNames = [...new Set(parsed.instructions.flatMap((i) => (i.keyword === 'ARG' ? i.properties.map((p) => p.name) : [])))].sort();
   const warnings = remoteAddWarnings(bodies, reachable);
   if (warnings.length > 0) analysis.warnings = warnings;
   return analysis;

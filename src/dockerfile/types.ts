@@ -65,6 +65,11 @@ export interface DockerfileAnalysis {
    * key take `AnalyzeOptions.buildPlatform`.
    */
   buildPlatformDependent?: boolean;
+  /**
+   * Every name an ARG instruction declares, in any stage (sorted, distinct): the build args this
+   * Dockerfile consumes. Undefined when unknown (then every build arg counts as consumed).
+   */
+  argNames?: string[];
   /** Inputs the build reads that no build key can cover (`line N: …`), e.g. `ADD <url>` without --checksum. */
   warnings?: string[];
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalPlatform, parsePlatform } from '../platform.js';
 import type { TargetPlatform } from '../platform.js';
+import { displayArgv, revealArgv, SecretValue, type Arg, type BuildSecret } from '../secret.js';
 
 /** Where build and push output goes (a log file). */
 export interface LogSink {
@@ -25,7 +26,10 @@ export interface BuildRequest {
   tags: string[];
   /** `linux/amd64` form. */
   platform: string;
-  buildArgs: Record<string, string>;
+  /** Every value is shown masked in the log: the manifest's, and (as SecretValue) the command line's. */
+  buildArgs: Record<string, string | SecretValue>;
+  /** `--secret`s: their specifications go on the command line, their values are masked in the log. */
+  secrets?: readonly BuildSecret[];
   labels: Record<string, string>;
   /** Images whose inline cache may serve layers. */
   cacheFrom: string[];
@@ -175,9 +179,7 @@ export class DockerCliEngine implements Engine {
     const scratch = await mkdtemp(join(tmpdir(), 'imagewright-iid-'));
     const iidFile = join(scratch, 'iid');
     try {
-      const args = this.buildArgs(request, iidFile);
-      request.log.write(`$ ${[this.cli.command, ...redactBuildArgs(args)].join(' ')}\n`);
-      await runLogged(this.cli.command, args, this.#env, request.log, 'docker build');
+      await runLogged(this.cli.command, this.buildArgv(request, iidFile), this.#env, request.log, 'docker build', this.outputSecrets(request));
       const imageId = (await readFile(iidFile, 'utf8').catch(() => '')).trim();
       if (!imageId) throw new EngineError('docker build finished without reporting an image id');
       return { imageId };
@@ -187,19 +189,23 @@ export class DockerCliEngine implements Engine {
   }
 
   async push(ref: string, log: LogSink): Promise<{ digest?: string }> {
-    const args = ['push', ref];
-    log.write(`$ ${[this.cli.command, ...args].join(' ')}\n`);
-    const output = await runLogged(this.cli.command, args, this.#env, log, `docker push ${ref}`);
+    const output = await runLogged(this.cli.command, ['push', ref], this.#env, log, `docker push ${ref}`);
     const digest = /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
     return digest ? { digest } : {};
   }
 
-  /** The CLI arguments of a build (exposed for tests and the log). */
-  buildArgs(request: BuildRequest, iidFile: string): string[] {
-    const args = this.cli.flavor === 'buildx' ? ['buildx', 'build', '--load'] : ['build'];
+  /**
+   * The CLI arguments of a build: the one place they are put together. Build-arg values enter as
+   * SecretValues, so the log shows `NAME=***` and only spawn sees the value.
+   */
+  buildArgv(request: BuildRequest, iidFile: string): Arg[] {
+    const args: Arg[] = this.cli.flavor === 'buildx' ? ['buildx', 'build', '--load'] : ['build'];
     args.push('--progress=plain', '--platform', request.platform, '-f', request.dockerfile, '--iidfile', iidFile);
     for (const tag of request.tags) args.push('-t', tag);
-    for (const [name, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${name}=${value}`);
+    for (const [name, value] of Object.entries(request.buildArgs)) {
+      args.push('--build-arg', (typeof value === 'string' ? new SecretValue(value) : value).withPrefix(`${name}=`));
+    }
+    for (const secret of request.secrets ?? []) args.push('--secret', secret.spec);
     if (request.inlineCache) {
       args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
       if (this.cli.flavor === 'buildx') args.push('--cache-to', 'type=inline');
@@ -210,29 +216,57 @@ export class DockerCliEngine implements Engine {
     args.push(request.contextDir);
     return args;
   }
+
+  /**
+   * What the build's output must not show: the command line's build-arg values (BuildKit prints a
+   * RUN step with them expanded) and the secrets' values (a RUN may print one). The manifest's build
+   * args are public.
+   */
+  outputSecrets(request: BuildRequest): SecretValue[] {
+    const commandLine = Object.values(request.buildArgs).filter((value): value is SecretValue => value instanceof SecretValue);
+    return [...commandLine, ...(request.secrets ?? []).map((secret) => secret.value)];
+  }
 }
 
-/** Build-arg values may carry tokens: the log shows their names only. */
-function redactBuildArgs(args: string[]): string[] {
-  return args.map((arg, i) => {
-    if (args[i - 1] !== '--build-arg' || arg === 'BUILDKIT_INLINE_CACHE=1') return arg;
-    const eq = arg.indexOf('=');
-    return eq < 0 ? arg : `${arg.slice(0, eq)}=…`;
-  });
-}
-
-/** Run to completion with output to the log; resolves to stdout (kept for parsing), rejects with EngineError. */
-function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, log: LogSink, what: string): Promise<string> {
+/**
+ * Run to completion with output to the log, after the command line (secrets masked); resolves to
+ * stdout (kept for parsing), rejects with EngineError.
+ */
+function runLogged(
+  command: string,
+  argv: readonly Arg[],
+  env: NodeJS.ProcessEnv,
+  log: LogSink,
+  what: string,
+  secrets: readonly SecretValue[] = [],
+): Promise<string> {
+  log.write(`$ ${displayArgv([command, ...argv])}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child;
+    try {
+      child = spawn(command, revealArgv(argv), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      // Node's own message would quote the offending argument, secret or not.
+      const code = (error as NodeJS.ErrnoException).code ?? 'an invalid argument';
+      reject(new EngineError(`${what}: cannot run ${command}: ${code}`));
+      return;
+    }
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (stdout.length < 1 << 20) stdout += chunk.toString('utf8');
-      log.write(chunk);
+    // Each stream masked on its own: a value split between two chunks of one stream is still found.
+    const masks = [SecretValue.outputMask(secrets), SecretValue.outputMask(secrets)] as const;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const text = masks[0].write(chunk);
+      if (stdout.length < 1 << 20) stdout += text;
+      log.write(text);
     });
-    child.stderr.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stderr.on('data', (chunk: string) => log.write(masks[1].write(chunk)));
     child.on('error', (error: NodeJS.ErrnoException) => reject(new EngineError(`${what}: cannot run ${command}: ${error.code ?? error.message}`)));
     child.on('close', (status, signal) => {
+      const rest = masks[0].end();
+      stdout += rest;
+      log.write(rest + masks[1].end());
       if (status === 0) resolve(stdout);
       else reject(new EngineError(`${what} failed (${signal ? `signal ${signal}` : `exit status ${status}`})`, status ?? undefined));
     });

@@ -18,6 +18,7 @@ import type { Plan, PlatformPlan } from '../plan/types.js';
 import { isIndexMediaType } from '../registry/media-types.js';
 import { formatPlatform, formatPlatformForBuild } from '../platform.js';
 import { pinnedReference, repositoryOfReference } from '../reference.js';
+import type { BuildSecret, SecretValue } from '../secret.js';
 import type { Engine } from './engine.js';
 import { buildTags, imageLabels, syntaxOverride } from './compose.js';
 import { baseImage, pinReads, type UpstreamImage } from './inputs.js';
@@ -64,6 +65,13 @@ export interface BuildRunOptions {
   previousIndex?: (image: { repo: string; imageIndex: number }) => ManifestRecord | undefined;
   /** Called after an image's shared-tag index is published; calls never overlap with onPlatformDone. */
   onIndexPublished?: (image: { repo: string; imageIndex: number }, record: ManifestRecord) => void | Promise<void>;
+  /**
+   * `--build-arg` values. A build gets those its plan's inputs name (the ones its key covers), and
+   * nothing records them.
+   */
+  commandLineBuildArgs?: ReadonlyMap<string, SecretValue>;
+  /** `--secret` specifications for every build; never part of a key. */
+  secrets?: readonly BuildSecret[];
   /** Extra labels for every image (e.g. org.opencontainers.image.revision, .source). */
   labels?: Record<string, string>;
   now?: () => Date;
@@ -237,7 +245,8 @@ class PlanExecutor {
         dockerfile: dockerfile.path,
         tags,
         platform: formatPlatformForBuild(platform),
-        buildArgs,
+        buildArgs: { ...this.#commandLineArgs(plan), ...buildArgs },
+        secrets: this.options.secrets ?? [],
         labels: imageLabels({ plan, fromImages: pinned.fromImages, created, base, extra: this.options.labels }),
         cacheFrom: !this.options.noCache && plan.previous?.digest ? [plan.previous.digest] : [],
         inlineCache: true,
@@ -288,6 +297,17 @@ class PlanExecutor {
     outcome.digest = pinnedReference(repositoryOfReference(first), manifest.digest);
     outcome.layers = manifestLayers(manifest.body);
     log.write(`imagewright: pushed ${outcome.digest}\n`);
+  }
+
+  /** The `--build-arg`s this platform's key covers, with their values. */
+  #commandLineArgs(plan: PlatformPlan): Record<string, SecretValue> {
+    const args: Record<string, SecretValue> = {};
+    for (const name of plan.inputs.commandLineBuildArgs ?? []) {
+      const value = this.options.commandLineBuildArgs?.get(name);
+      if (!value) throw new Error(`build: the plan of ${plan.id} covers --build-arg ${name}, which this run was not given`);
+      args[name] = value;
+    }
+    return args;
   }
 
   #upstreamImage(id: string): UpstreamImage | undefined {

@@ -56,6 +56,11 @@ const FIELD_CHANGES: { [F in keyof BuildKeyMaterial]-?: (c: Comparison, old: Inp
       ? [{ kind: 'build-platform-changed', detail: `build platform changed: ${was || 'none'} → ${now || 'none'}`, old: was, new: now }]
       : [];
   },
+  commandLineBuildArgs: ({ current }, old) => {
+    const args = old ? changedNames(old.commandLineBuildArgs ?? [], current.inputs.commandLineBuildArgs ?? []) : [];
+    // No `changes`: a command-line value is recorded nowhere, not even as a digest.
+    return args.length > 0 ? [{ kind: 'build-args-changed', detail: `build args changed: ${args.join(', ')}`, args, changes: [] }] : [];
+  },
   reads: ({ current, record, fromImages, planned }) => (record.fromImages ? readChanges(current, record.fromImages, fromImages, planned) : []),
 };
 
@@ -79,6 +84,13 @@ export function explainKeyChange(
   }
   const comparison: Comparison = { current, record, fromImages, planned };
   const reasons = Object.values(FIELD_CHANGES).flatMap((explain) => explain(comparison, record.inputs));
+  const commandLine = current.inputs.commandLineBuildArgs ?? [];
+  if (reasons.length === 0 && commandLine.length > 0 && record.inputs) {
+    // Their values are not recorded: the key moved and nothing recorded did, so one of them changed.
+    const detail =
+      commandLine.length === 1 ? `build arg ${commandLine[0]} changed` : `build args changed: one of ${commandLine.join(', ')} (values are not recorded)`;
+    reasons.push({ kind: 'build-args-changed', detail, args: [...commandLine], changes: [] });
+  }
   if (reasons.length === 0) {
     reasons.push({
       kind: 'build-key-changed',
@@ -174,6 +186,11 @@ function groupReads(records: FromImageRecord[]): Map<string, FromImageRecord[]> 
 
 function readIdentity(read: Pick<FromImageRecord, 'stage' | 'instruction' | 'ref'>): string {
   return JSON.stringify([read.stage, read.instruction, read.ref]);
+}
+
+/** Names given in one list and not the other, sorted. */
+function changedNames(old: readonly string[], now: readonly string[]): string[] {
+  return [...old.filter((n) => !now.includes(n)), ...now.filter((n) => !old.includes(n))].sort();
 }
 
 function changedKeys(old: Record<string, string>, now: Record<string, string>): string[] {

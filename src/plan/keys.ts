@@ -6,6 +6,7 @@ import type { InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { ManifestPlatform } from '../manifest/types.js';
 import { formatPlatform, manifestTargetPlatform } from '../platform.js';
 import type { ResolvedImage } from '../registry/types.js';
+import type { SecretValue } from '../secret.js';
 import type { PlanInput } from './types.js';
 
 export interface KeyedPlatform {
@@ -20,7 +21,7 @@ export interface KeyedPlatform {
   record: PlatformRecord | undefined;
 }
 
-export type KeyInput = Pick<PlanInput, 'graph' | 'platforms' | 'resolved' | 'previous'>;
+export type KeyInput = Pick<PlanInput, 'graph' | 'platforms' | 'resolved' | 'previous' | 'commandLineBuildArgs'>;
 
 /** Keyed platforms by id, in build order. */
 export type Keys = ReadonlyMap<string, KeyedPlatform>;
@@ -31,6 +32,7 @@ export function computeKeys(input: KeyInput): Keys {
     const sources = input.platforms.get(platform.id);
     if (!sources) throw new Error(`planner: no sources for platform ${platform.id}`);
     const reads = input.graph.reads.get(platform.id) ?? [];
+    const commandLine = consumedBuildArgs(input.commandLineBuildArgs, platform.buildArgs, sources.analysis.argNames);
     const material: BuildKeyMaterial = {
       dockerfile: sources.dockerfileDigest,
       context: sources.context.digest,
@@ -38,6 +40,7 @@ export function computeKeys(input: KeyInput): Keys {
       // Canonical, so arm64 and arm64/v8 are one platform; Windows with its release (`windows(10.0.20348)/amd64`).
       platform: formatPlatform(manifestTargetPlatform(platform)),
       ...(sources.buildPlatform ? { buildPlatform: sources.buildPlatform } : {}),
+      ...(commandLine.size > 0 ? { commandLineBuildArgs: commandLine } : {}),
       reads: reads.map((read) => keyRead(read, keyed, input.resolved)),
     };
     keyed.set(platform.id, {
@@ -52,10 +55,37 @@ export function computeKeys(input: KeyInput): Keys {
   return keyed;
 }
 
+/**
+ * Build args every build sees without declaring them: BuildKit's own settings and the proxy
+ * variables Docker predefines.
+ */
+const PREDEFINED_ARG = /^(?:BUILDKIT_.*|(?:HTTP|HTTPS|FTP|NO|ALL)_PROXY|(?:http|https|ftp|no|all)_proxy)$/;
+
+/**
+ * The `--build-arg`s one platform's build consumes, sorted by name: those its Dockerfile declares
+ * with ARG (or predefined ones), unless the manifest sets the same name (the manifest wins, as in
+ * ImageBuilder). Only these are passed to its build, so a build never sees a value its key lacks.
+ */
+export function consumedBuildArgs(
+  commandLine: ReadonlyMap<string, SecretValue> | undefined,
+  manifestArgs: Record<string, string>,
+  declared: readonly string[] | undefined,
+): Map<string, SecretValue> {
+  const consumed = new Map<string, SecretValue>();
+  for (const name of [...(commandLine?.keys() ?? [])].sort()) {
+    if (Object.hasOwn(manifestArgs, name)) continue;
+    if (declared && !declared.includes(name) && !PREDEFINED_ARG.test(name)) continue;
+    consumed.set(name, commandLine?.get(name) as SecretValue);
+  }
+  return consumed;
+}
+
 /** The record's `inputs`, derived from the material: all but the reads, plus what explains a context change. */
 function recordedInputs(material: BuildKeyMaterial, contextFiles: Record<string, string>): InputsRecord {
-  const { reads: _recordedAsFromImages, ...inputs } = material;
-  return { keyVersion: BUILD_KEY_VERSION, ...inputs, contextFiles };
+  const { reads: _recordedAsFromImages, commandLineBuildArgs, ...inputs } = material;
+  // Their names only: the values entered the key and go nowhere else.
+  const names = commandLineBuildArgs?.size ? { commandLineBuildArgs: [...commandLineBuildArgs.keys()] } : {};
+  return { keyVersion: BUILD_KEY_VERSION, ...inputs, ...names, contextFiles };
 }
 
 function keyRead(read: ClassifiedRead, keyed: ReadonlyMap<string, KeyedPlatform>, resolved: PlanInput['resolved']): KeyRead {

@@ -5,6 +5,7 @@ import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '.
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
 import type { IndexEntry } from '../platform.js';
 import type { ResolvedImage } from '../registry/types.js';
+import type { SecretValue } from '../secret.js';
 
 /** Everything the planner decides from. Gathered by the shell (file system, registry); the planner does no I/O. */
 export interface PlanInput {
@@ -29,6 +30,8 @@ export interface PlanInput {
    * recorded index absent from the map is not checked against its platforms.
    */
   indexes?: ReadonlyMap<string, readonly IndexEntry[] | null>;
+  /** `--build-arg` values; each enters the key of the platforms whose Dockerfile consumes it. */
+  commandLineBuildArgs?: ReadonlyMap<string, SecretValue>;
 }
 
 export interface PlatformSources {

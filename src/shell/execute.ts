@@ -19,6 +19,7 @@ import type { TargetPlatform } from '../platform.js';
 import { enginePlatformProvider } from './build-platform.js';
 import { checkBasePlatforms, checkEmulation, platformsToBuild, unbuildableOnEngine } from './platform-check.js';
 import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
+import type { BuildSecret } from '../secret.js';
 
 export interface BuildOptions extends LoadOptions {
   imageInfoFile: string | undefined;
@@ -42,6 +43,8 @@ export interface BuildOptions extends LoadOptions {
   progressStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** ImageBuilder's --skip-platform-check: build even on a base image whose config names another platform. */
   skipPlatformCheck?: boolean;
+  /** `--secret` specifications, passed to every build. */
+  secrets?: readonly BuildSecret[];
   /** For tests: an engine instead of the Docker CLI one. */
   engine?: Engine;
   /** For tests: how to find out whether the engine emulates an architecture (default: this machine's binfmt_misc). */
@@ -90,6 +93,8 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         noCache: options.noCache,
         keepGoing: options.keepGoing,
         jobs: options.jobs,
+        commandLineBuildArgs: options.commandLineBuildArgs,
+        secrets: options.secrets,
         logDir: options.logDir,
         skip,
         progress,

@@ -16,13 +16,14 @@ import type { BuildGraph } from '../graph/types.js';
 import { readImageInfo, withManifestRepoNames } from '../imageinfo/index.js';
 import type { ImageInfo } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
-import type { Manifest } from '../manifest/types.js';
+import type { Manifest, ManifestPlatform } from '../manifest/types.js';
 import { computeKeys, externalResolutions, planBuilds, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
 import { formatPlatformForBuild, parsePlatform, type IndexEntry, type TargetPlatform } from '../platform.js';
 import { isIndexMediaType } from '../registry/index.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
 import { enginePlatformProvider, type BuildPlatformSource } from './build-platform.js';
+import type { SecretValue } from '../secret.js';
 import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
 
 export interface LoadedRepository {
@@ -46,6 +47,8 @@ export interface LoadOptions {
    * it. Default: the Docker engine's, else this machine's (with a warning).
    */
   buildPlatform?: BuildPlatformSource;
+  /** `--build-arg` values: they enter keys, never image references or records. */
+  commandLineBuildArgs?: ReadonlyMap<string, SecretValue>;
 }
 
 /** Manifest, Dockerfile analyses and the graph: everything that needs only the file system. */
@@ -77,10 +80,10 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
       const bytes = await readOnce(platform.dockerfilePath).catch((err: NodeJS.ErrnoException) => {
         throw new InputError(displayPath(platform.dockerfilePath), undefined, `cannot read Dockerfile: ${err.code ?? err.message}`);
       });
-      const analyze = (build: TargetPlatform | undefined): DockerfileAnalysis =>
+      const analyze = (build: TargetPlatform | undefined, commandLine: Record<string, string> = {}): DockerfileAnalysis =>
         analyzeDockerfile(bytes.toString('utf8'), {
           file: displayPath(platform.dockerfilePath),
-          buildArgs: platform.buildArgs,
+          buildArgs: { ...commandLine, ...platform.buildArgs },
           platform: { os: platform.os, architecture: platform.architecture, variant: platform.variant },
           ...(build ? { buildPlatform: build } : {}),
         });
@@ -91,6 +94,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
         engine = await buildPlatform();
         analysis = analyze(engine);
       }
+      if (options.commandLineBuildArgs?.size) checkReadsIgnore(options.commandLineBuildArgs, analysis, platform, (args) => analyze(engine, args));
       analyses.set(platform.id, analysis);
       for (const warning of analysis.warnings ?? []) {
         const message = `${displayPath(platform.dockerfilePath)}: ${warning}`;
@@ -141,6 +145,7 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
     resolved,
     previous,
     noCache: options.noCache ?? false,
+    commandLineBuildArgs: options.commandLineBuildArgs,
   };
   // Keyed once: the keys say which recorded images to look for, then decide.
   const keys = computeKeys(partial);
@@ -174,6 +179,36 @@ async function readIndexes(digests: readonly string[], registry: LabelReader): P
     }),
   );
   return indexes;
+}
+
+/**
+ * Image references are recorded (image-info, labels, the plan), so a `--build-arg` value must not
+ * reach one: the Dockerfile is analyzed again with the values, and a read that differs is refused,
+ * naming the line and the build args but never their values.
+ */
+function checkReadsIgnore(
+  commandLine: ReadonlyMap<string, SecretValue>,
+  analysis: DockerfileAnalysis,
+  platform: ManifestPlatform,
+  analyzeWith: (commandLine: Record<string, string>) => DockerfileAnalysis,
+): void {
+  const revealed = Object.fromEntries([...commandLine].map(([name, value]) => [name, value.reveal()]));
+  let withValues: DockerfileAnalysis | undefined;
+  try {
+    withValues = analyzeWith(revealed);
+  } catch {
+    // Its message could quote a value; the difference itself is what matters.
+  }
+  const index = analysis.reads.findIndex((read, i) => read.ref !== withValues?.reads[i]?.ref);
+  const differs = index >= 0 || withValues === undefined || withValues.reads.length !== analysis.reads.length;
+  if (!differs) return;
+  const line = analysis.reads[index >= 0 ? index : 0]?.line;
+  throw new InputError(
+    displayPath(platform.dockerfilePath),
+    line ? `line ${line}` : undefined,
+    `an image reference depends on --build-arg ${[...commandLine.keys()].join(', ')}; image references are recorded, ` +
+      "so set such a build arg in the manifest's buildArgs (or through --var) instead",
+  );
 }
 
 function recordedDigests(info: ImageInfo | undefined): string[] {

@@ -15,6 +15,7 @@ import type { Plan, PlanInput, PlatformSources } from '../../src/plan/types.js';
 import type { ResolvedImage } from '../../src/registry/types.js';
 import { digestOfReference } from '../../src/digest.js';
 import type { IndexEntry } from '../../src/platform.js';
+import type { SecretValue } from '../../src/secret.js';
 
 export const REGISTRY = '127.0.0.1:5000';
 
@@ -184,6 +185,8 @@ export class World {
   noCache = false;
   /** What the registry holds under each published index digest (filled by carryOut); null: deleted. */
   readonly publishedIndexes = new Map<string, IndexEntry[] | null>();
+  /** `--build-arg`s of the run. */
+  commandLineBuildArgs: Map<string, SecretValue> | undefined;
 
   constructor(
     public manifest: Manifest,
@@ -252,7 +255,15 @@ export class World {
     for (const { ref, platform } of this.lastResolutions) {
       resolved.set(resolutionKey(ref, platform), { ref, digest: this.externalDigest(ref, platform), mediaType: 'application/vnd.oci.image.manifest.v1+json' });
     }
-    const partial = { manifest: this.manifest, graph, platforms: this.sources(), resolved, previous, noCache: this.noCache };
+    const partial = {
+      manifest: this.manifest,
+      graph,
+      platforms: this.sources(),
+      resolved,
+      previous,
+      noCache: this.noCache,
+      commandLineBuildArgs: this.commandLineBuildArgs,
+    };
     const existing = new Set(reuseCandidates(partial).filter((d) => !missing.includes(d)));
     return { ...partial, existing, indexes: this.publishedIndexes };
   }

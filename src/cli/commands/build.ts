@@ -3,7 +3,20 @@ import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { onlyUnbuildableSkipped } from '../../execute/index.js';
 import { buildRepository } from '../../shell/execute.js';
-import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
+import type { BuildSecret } from '../../secret.js';
+import {
+  baseOverrideOptions,
+  filterOptions,
+  manifestLoadOptions,
+  manifestOptions,
+  platformFilter,
+  registryOptions,
+  type FilterCommandOptions,
+  type ManifestCommandOptions,
+  buildArgOptions,
+  secretOptions,
+  type CommandLineBuildArgs,
+} from '../options.js';
 import { errorExitCode, warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -19,9 +32,12 @@ interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptio
   logDir: string;
   insecureRegistry: string[];
   skipPlatformCheck: boolean;
+  buildArg?: CommandLineBuildArgs;
+  secret: BuildSecret[];
 }
 
 export function registerBuildCommand(program: Command): void {
+  secretOptions(buildArgOptions(
   filterOptions(registryOptions(
     baseOverrideOptions(manifestOptions(
       program
@@ -31,7 +47,7 @@ export function registerBuildCommand(program: Command): void {
             'and keep image-info true after every platform.',
         ),
     )),
-  ))
+  ))))
     .option(
       '-i, --image-info <file>',
       'the image-info.json to plan from and to update (missing file: everything is new); without it, the previous run is read from the labels of the registry\'s images',
@@ -75,6 +91,8 @@ export function registerBuildCommand(program: Command): void {
         leg: options.leg,
         maxLegs: options.maxLegs,
         imageInfoOut: options.imageInfoOut,
+        commandLineBuildArgs: options.buildArg,
+        secrets: options.secret,
         logDir: options.logDir,
         skipPlatformCheck: options.skipPlatformCheck,
         progressStream: process.stderr,

@@ -5,7 +5,7 @@ import { createRegistryClient } from '../../registry/index.js';
 import { planCounts } from '../../plan/index.js';
 import { filteredGraph, filteredPlan } from '../../shell/execute.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
-import { type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions } from '../options.js';
+import { type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, buildArgOptions, type CommandLineBuildArgs } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -17,16 +17,19 @@ interface MatrixCommandOptions extends ManifestCommandOptions, FilterCommandOpti
   onlyChanged?: boolean;
   wave?: number;
   insecureRegistry: string[];
+  /** Read with --only-changed: the keys must be the build's. */
+  buildArg?: CommandLineBuildArgs;
 }
 
 export function registerMatrixCommand(program: Command): void {
+  buildArgOptions(
   filterOptions(registryOptions(
     manifestOptions(
       program
         .command('matrix')
         .description('Split the platforms into legs, one CI job each, ordered into waves (offline unless --only-changed).'),
     ),
-  ))
+  )))
     .option('-i, --image-info <file>', 'the image-info.json of the previous run (read with --only-changed)')
     .addOption(new Option('--format <format>', 'output format').choices(['github', 'azure', 'json']).default('json'))
     .addOption(new Option('--max-legs <n>', 'at most this many legs in each wave; the legs of a crowded wave are packed together').argParser(wholeNumber(1)))
@@ -98,7 +101,7 @@ async function computeMatrix(options: MatrixCommandOptions): Promise<Matrix> {
     return computeLegs(legInput(filteredGraph(graph, filter)), legOptions);
   }
   const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
-  const planned = await planRepository({ ...manifestLoadOptions(options), warn, imageInfoFile: options.imageInfo, registry });
+  const planned = await planRepository({ ...manifestLoadOptions(options), warn, imageInfoFile: options.imageInfo, registry, commandLineBuildArgs: options.buildArg });
   const graph = filteredGraph(planned.graph, filter);
   const plan = filteredPlan(planned.plan, filter);
   // New tags on a reused image are work too: some leg must put them on.

@@ -7,7 +7,18 @@ import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { filteredPlan } from '../../shell/execute.js';
 import { planRepository } from '../../shell/plan.js';
-import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
+import {
+  baseOverrideOptions,
+  filterOptions,
+  manifestLoadOptions,
+  manifestOptions,
+  platformFilter,
+  registryOptions,
+  type FilterCommandOptions,
+  type ManifestCommandOptions,
+  buildArgOptions,
+  type CommandLineBuildArgs,
+} from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -17,16 +28,18 @@ interface PlanCommandOptions extends ManifestCommandOptions, FilterCommandOption
   cache: boolean;
   exitCode: boolean;
   insecureRegistry: string[];
+  buildArg?: CommandLineBuildArgs;
 }
 
 export function registerPlanCommand(program: Command): void {
+  buildArgOptions(
   filterOptions(registryOptions(
     baseOverrideOptions(manifestOptions(
       program
         .command('plan')
         .description('Decide, before anything builds, which platforms must build and why (reads the registry, builds nothing).'),
     )),
-  ))
+  )))
     .option('-i, --image-info <file>', 'the image-info.json of the previous run (missing file: everything is new)')
     .addOption(
       new Option(
@@ -54,6 +67,7 @@ export function registerPlanCommand(program: Command): void {
         imageInfoFile: options.imageInfo,
         registry,
         noCache: !options.cache,
+        commandLineBuildArgs: options.buildArg,
       });
       // Keys and decisions come from the whole manifest; the filters choose what is shown.
       const plan = filteredPlan(planned.plan, platformFilter(options));
