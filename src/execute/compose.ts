@@ -4,7 +4,8 @@
  * carries these decisions out, and they are tested without either.
  */
 import { digestHex } from '../digest.js';
-import { recordLabels } from '../imageinfo/labels.js';
+import { recordLabels, type PlatformIdentity } from '../imageinfo/labels.js';
+import { platformRecordIdentity } from '../imageinfo/match.js';
 import type { FromImageRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest } from '../manifest/types.js';
 import type { PlatformPlan } from '../plan/types.js';
@@ -25,6 +26,8 @@ export function buildTags(manifest: Manifest, plan: PlatformPlan, push: boolean)
 
 export interface ImageLabelsInput {
   plan: PlatformPlan;
+  /** Every platform this image is built for (platforms with identical build inputs build once); default: `plan`. */
+  group?: readonly PlatformPlan[];
   /** The reads as pinned for this build (what the image-info record will hold). */
   fromImages: FromImageRecord[];
   /** ISO time of the build. */
@@ -40,13 +43,20 @@ export function imageLabels(input: ImageLabelsInput): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.created': input.created,
     ...input.extra,
-    ...recordLabels({ buildKey: input.plan.buildKey, fromImages: input.fromImages, inputs: input.plan.inputs }),
+    ...recordLabels({ buildKey: input.plan.buildKey, fromImages: input.fromImages, inputs: input.plan.inputs, platforms: (input.group ?? [input.plan]).map(platformIdentity) }),
   };
   if (input.base) {
     labels['org.opencontainers.image.base.name'] = input.base.name;
     labels['org.opencontainers.image.base.digest'] = input.base.digest;
   }
   return labels;
+}
+
+/** A platform's record identity and product version, as the image's `dev.imagewright.platforms` label names it. */
+function platformIdentity({ platform }: PlatformPlan): PlatformIdentity {
+  const identity: PlatformIdentity = platformRecordIdentity(platform);
+  if (platform.productVersion !== undefined) identity.productVersion = platform.productVersion;
+  return identity;
 }
 
 /** A BUILDKIT_SYNTAX build arg overrides the `# syntax=` directive, so its pin goes into the arg. */

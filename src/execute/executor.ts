@@ -99,6 +99,13 @@ export async function executePlan(input: BuildRunInput, options: BuildRunOptions
 
 class PlanExecutor {
   readonly #byId: Map<string, PlatformPlan>;
+  /**
+   * Platforms to build whose build keys are equal have identical inputs: the first (the leader)
+   * builds once under every one's tags, the others take its image. Leader id → the group, leader first.
+   */
+  readonly #groups = new Map<string, PlatformPlan[]>();
+  /** Follower id → its leader's id. */
+  readonly #leaderOf = new Map<string, string>();
   readonly #outcomes = new Map<string, PlatformOutcome>();
   readonly #localRefs = new Map<string, string[]>();
   readonly #logNames = new Set<string>();
@@ -114,6 +121,18 @@ class PlanExecutor {
     private readonly options: BuildRunOptions,
   ) {
     this.#byId = new Map(input.plan.platforms.map((p) => [p.id, p]));
+    const leaders = new Map<string, PlatformPlan>();
+    for (const plan of input.plan.platforms) {
+      if (plan.decision !== 'build') continue;
+      const leader = leaders.get(plan.buildKey);
+      if (!leader) {
+        leaders.set(plan.buildKey, plan);
+        this.#groups.set(plan.id, [plan]);
+        continue;
+      }
+      this.#groups.get(leader.id)?.push(plan);
+      this.#leaderOf.set(plan.id, leader.id);
+    }
     this.#progress = options.progress ?? silentProgress;
     this.#now = options.now ?? (() => new Date());
   }
@@ -152,7 +171,9 @@ class PlanExecutor {
   }
 
   #upstreamsOf(id: string): string[] {
-    return this.input.graph.edges.filter((e) => e.to === id && this.#byId.has(e.from)).map((e) => e.from);
+    const upstreams = this.input.graph.edges.filter((e) => e.to === id && this.#byId.has(e.from)).map((e) => e.from);
+    const leader = this.#leaderOf.get(id);
+    return leader === undefined ? upstreams : [...upstreams, leader];
   }
 
   #settled(id: string, result: NodeResult<PlatformOutcome>): void {
@@ -174,7 +195,7 @@ class PlanExecutor {
     if (!plan) throw new Error(`build: no plan for ${id}`);
     // A reuse starts and ends at once: its end line says all.
     if (plan.decision === 'build' || plan.newTags.length > 0) this.#progress.started(plan, describePlan(plan, this.options.push));
-    const outcome = plan.decision === 'build' ? await this.#build(plan) : await this.#reuse(plan);
+    const outcome = plan.decision === 'reuse' ? await this.#reuse(plan) : this.#leaderOf.has(id) ? this.#sameBuildAs(plan) : await this.#build(plan);
     await this.#serially(() => this.options.onPlatformDone?.(plan, outcome));
     this.#outcomes.set(id, outcome);
     this.#progress.finished(plan, outcome);
@@ -208,6 +229,19 @@ class PlanExecutor {
     return outcome;
   }
 
+  /** A platform whose inputs equal its leader's: the leader's build, under this platform's tags (already on the image). */
+  #sameBuildAs(plan: PlatformPlan): PlatformOutcome {
+    const leaderId = this.#leaderOf.get(plan.id) as string;
+    const leader = this.#outcomes.get(leaderId);
+    if (!leader) throw new Error(`build: ${plan.id} waits for ${leaderId}, which did not finish`);
+    const tags = buildTags(this.input.manifest, plan, this.options.push);
+    const outcome: PlatformOutcome = { ...leader, id: plan.id, tags: [...plan.tags], durationMs: 0, notes: [`built once with ${leaderId}: the same build inputs`] };
+    const [first] = tags;
+    if (leader.digest && first) outcome.digest = pinnedReference(repositoryOfReference(first), digestOfReference(leader.digest));
+    if (!this.options.push) this.#localRefs.set(plan.id, tags);
+    return outcome;
+  }
+
   async #build(plan: PlatformPlan): Promise<PlatformOutcome> {
     const started = Date.now();
     const logFile = this.#logFileFor(plan.id);
@@ -234,7 +268,9 @@ class PlanExecutor {
     const text = pinDockerfile(original, pins, displayPath(platform.dockerfilePath));
     const base = baseImage(analysis, reads, pinned.used);
     const created = this.#now().toISOString();
-    const tags = buildTags(this.input.manifest, plan, this.options.push);
+    const group = this.#groups.get(plan.id) ?? [plan];
+    // The leader's tags first: its record's digest names its own repository.
+    const tags = [...new Set(group.flatMap((member) => buildTags(this.input.manifest, member, this.options.push)))];
     log.write(`imagewright: building ${plan.id} (${formatPlatform(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
     for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
     const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text);
@@ -247,7 +283,7 @@ class PlanExecutor {
         platform: formatPlatformForBuild(platform),
         buildArgs: { ...this.#commandLineArgs(plan), ...buildArgs },
         secrets: this.options.secrets ?? [],
-        labels: imageLabels({ plan, fromImages: pinned.fromImages, created, base, extra: this.options.labels }),
+        labels: imageLabels({ plan, group, fromImages: pinned.fromImages, created, base, extra: this.options.labels }),
         cacheFrom: !this.options.noCache && plan.previous?.digest ? [plan.previous.digest] : [],
         inlineCache: true,
         noCache: this.options.noCache,

@@ -51,7 +51,8 @@ export class ImageInfoStore {
    */
   recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome): Promise<void> {
     const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
-    const change = (info: ImageInfo): ImageInfo => upsertPlatformRecord(info, plan.platform.repo, image, platformRecord(plan, outcome));
+    // The manifest's image names all its platforms: a record none of them claims (tags renamed) is replaced.
+    const change = (info: ImageInfo): ImageInfo => upsertPlatformRecord(info, plan.platform.repo, { ...image, complete: true }, platformRecord(plan, outcome));
     return this.#update(plan.platform.repo, change, outcome.action === 'reused');
   }
 

@@ -6,7 +6,7 @@
  */
 import { LabelError } from '../errors.js';
 import { checkRecordParts } from './read.js';
-import type { FromImageRecord, InputsRecord } from './types.js';
+import type { FromImageRecord, InputsRecord, PlatformRecord } from './types.js';
 
 export const LABEL_BUILD_KEY = 'dev.imagewright.build-key';
 /** JSON array of FromImageRecord: every image the build read. */
@@ -19,6 +19,8 @@ export interface LabelledRecord {
   buildKey: string;
   fromImages: FromImageRecord[];
   inputs?: InputsRecord;
+  /** The identity of every platform the image was built for. */
+  platforms?: PlatformIdentity[];
 }
 
 /** The labels that carry `record`. */
@@ -27,6 +29,7 @@ export function recordLabels(record: LabelledRecord): Record<string, string> {
     [LABEL_BUILD_KEY]: record.buildKey,
     [LABEL_FROM_IMAGES]: JSON.stringify(record.fromImages),
     ...(record.inputs ? { [LABEL_INPUTS]: JSON.stringify(record.inputs) } : {}),
+    ...(record.platforms ? { [LABEL_PLATFORMS]: JSON.stringify(record.platforms) } : {}),
   };
 }
 
@@ -50,5 +53,54 @@ export function readRecordLabels(labels: Readonly<Record<string, string>>, image
   const parts = checkRecordParts({ fromImages: json('fromImages'), inputs: json('inputs') }, (part, path, problem) =>
     new LabelError(image, `label ${names[part]}${path ? `: ${path}` : ''}`, problem),
   );
-  return { buildKey, fromImages: parts.fromImages ?? [], ...(parts.inputs ? { inputs: parts.inputs } : {}) };
+  const platforms = labels[LABEL_PLATFORMS] === undefined ? undefined : toIdentities(labels[LABEL_PLATFORMS], image);
+  return { buildKey, fromImages: parts.fromImages ?? [], ...(parts.inputs ? { inputs: parts.inputs } : {}), ...(platforms ? { platforms } : {}) };
 }
+
+/** The `dev.imagewright.platforms` label, checked: a list of identities whose fields are strings. */
+function toIdentities(text: string, image: string): PlatformIdentity[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(text) as unknown;
+  } catch {
+    throw new LabelError(image, `label ${LABEL_PLATFORMS}`, 'is not valid JSON');
+  }
+  if (!Array.isArray(list)) throw new LabelError(image, `label ${LABEL_PLATFORMS}`, 'expected a list');
+  return list.map((item: unknown, i) => {
+    const where = `label ${LABEL_PLATFORMS}: [${i}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new LabelError(image, where, 'expected an object');
+    const fields = item as Record<string, unknown>;
+    const text = (name: string, optional = false): string | undefined => {
+      const value = fields[name];
+      if (value === undefined && optional) return undefined;
+      if (typeof value !== 'string') throw new LabelError(image, `${where}.${name}`, 'expected a string');
+      return value;
+    };
+    const dockerfile = text('dockerfile') as string;
+    const tags = fields.simpleTags;
+    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) throw new LabelError(image, `${where}.simpleTags`, 'expected a list of strings');
+    const identity: PlatformIdentity = {
+      dockerfile,
+      simpleTags: tags as string[],
+      osType: text('osType') as string,
+      osVersion: text('osVersion') as string,
+      architecture: text('architecture') as string,
+    };
+    const variant = text('variant', true);
+    if (variant !== undefined) identity.variant = variant;
+    const productVersion = text('productVersion', true);
+    if (productVersion !== undefined) identity.productVersion = productVersion;
+    return identity;
+  });
+}
+/**
+ * JSON array of PlatformIdentity: the record identity (docs/image-info.md) of every platform the image
+ * was built for (several when platforms with identical build inputs were built once), so that a
+ * record read back from labels is matched to the manifest by the same rule as a record read from a file.
+ */
+export const LABEL_PLATFORMS = 'dev.imagewright.platforms';
+
+/** A platform record's identity fields, and its image's product version. */
+export type PlatformIdentity = Pick<PlatformRecord, 'dockerfile' | 'simpleTags' | 'osType' | 'osVersion' | 'architecture' | 'variant'> & {
+  productVersion?: string;
+};

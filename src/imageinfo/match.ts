@@ -1,27 +1,46 @@
 /**
- * Which image-info record belongs to which manifest platform.
+ * Which image-info record belongs to which manifest platform: the identity rule of docs/image-info.md.
+ * Every reader (the planner, publish-manifest, merge-image-info, the label reader) and every writer
+ * (a build's records, merged legs) decides with these functions.
  *
- * A record matches a platform when all of these agree:
- * - Dockerfile: the same path, or the record names the folder and the platform its `Dockerfile`
- *   (ImageBuilder records the path it resolved, which older versions left as the folder).
- * - OS: `osType` compared case-insensitively (`Linux` vs `linux`).
- * - OS version: the manifest's osVersion, which ImageBuilder has written since late 2020 and
- *   imagewright writes; or one of the display names ImageBuilder derived from it (`Debian 12` for
- *   `bookworm-slim`, `Azure Linux 3.0` for `azurelinux3.0`), which ImageBuilder wrote in 2020 and
- *   still uses in its reports. See `osDisplayNames`.
- * - Architecture: ImageBuilder's display name (`arm32` for arm, otherwise the Go name); a `vN`
- *   suffix (`arm32v7`), when present, is read as the variant.
- * - Variant: the record's `variant` (imagewright writes it) or the suffix above; a record from
- *   ImageBuilder has neither, so its variant is unknown and matches any. Default variants are
- *   equal to none, as containerd treats them: arm/v7, arm64/v8, amd64/v1.
+ * A record belongs to a platform when all of these agree:
+ * - ImageBuilder's identifier, `{dockerfile}-{architecture}-{osType}-{osVersion}` (`recordMatchesPlatform`):
+ *   - Dockerfile: the same path, or the record names the folder and the platform its `Dockerfile`
+ *     (ImageBuilder records the path it resolved, which older versions left as the folder).
+ *   - OS: `osType` compared case-insensitively (`Linux` vs `linux`).
+ *   - OS version: the manifest's osVersion, which ImageBuilder has written since late 2020 and
+ *     imagewright writes; or one of the display names ImageBuilder derived from it (`Debian 12` for
+ *     `bookworm-slim`, `Azure Linux 3.0` for `azurelinux3.0`), which ImageBuilder wrote in 2020 and
+ *     still uses in its reports. See `osDisplayNames`.
+ *   - Architecture: ImageBuilder's display name (`arm32` for arm, otherwise the Go name); a `vN`
+ *     suffix (`arm32v7`), when present, is read as the variant.
+ *   - Variant: the record's `variant` (imagewright writes it) or the suffix above; a record from
+ *     ImageBuilder has neither, so its variant is unknown and matches any. Default variants are
+ *     equal to none, as containerd treats them: arm/v7, arm64/v8, amd64/v1.
+ * - Tag state: both have simple tags or neither has (ImageBuilder's `HasDifferentTagState`).
+ * - Product version: the record's image and the platform's image have equal product versions, or
+ *   both are plain versions agreeing in major.minor (ImageBuilder's `AreProductVersionsEquivalent`).
+ * - Tags, where ImageBuilder stops: the record shares at least one simple tag with the platform; two
+ *   platforms without tags of their own share a shared tag of their images. Platforms that share a
+ *   Dockerfile and differ only in build args or tags are told apart by this, and a record whose tags
+ *   were all renamed belongs to no platform (the platform is new).
+ * When several records belong to one platform, the one sharing the most tags wins, then one with a
+ * build key (imagewright wrote it).
  */
 import type { ManifestPlatform } from '../manifest/types.js';
-import type { ImageInfo, PlatformRecord } from './types.js';
+import type { ImageInfo, ImageRecord, PlatformRecord } from './types.js';
 
-/** What identifies a platform of the manifest; `tags` (its own tags), when given, breaks ties. */
+/** What identifies a platform of the manifest (a ManifestPlatform fits); `tags` undefined: compare without the tag rule. */
 export type PlatformKey = Pick<ManifestPlatform, 'dockerfile' | 'os' | 'osVersion' | 'architecture' | 'variant'> & {
   tags?: string[];
+  /** The image's shared tags: tell tagless platforms of different images apart. */
+  sharedTags?: string[];
+  /** The image's product version. */
+  productVersion?: string;
 };
+
+/** What of its image record a platform record's identity takes. */
+export type ImageOfRecord = Pick<ImageRecord, 'productVersion' | 'manifest'>;
 
 /** The record of `platform` in `repo`, or undefined when `info` has none. */
 export function findPlatformRecord(info: ImageInfo | undefined, repo: string, platform: PlatformKey): PlatformRecord | undefined {
@@ -31,15 +50,51 @@ export function findPlatformRecord(info: ImageInfo | undefined, repo: string, pl
     if (repoRecord.repo !== repo) continue;
     for (const image of repoRecord.images) {
       for (const record of image.platforms) {
-        if (!recordMatchesPlatform(record, platform)) continue;
-        // The same Dockerfile can appear in two images of a repo (once with its own tags, once only
-        // under shared tags); prefer the one whose tag state agrees, then one imagewright wrote.
-        const score = (sameTagState(record, platform) !== false ? 2 : 0) + (record.buildKey !== undefined ? 1 : 0);
+        if (!recordBelongsTo(record, image, platform)) continue;
+        const score = sharedTagCount(record, platform) * 2 + (record.buildKey !== undefined ? 1 : 0);
         if (score > bestScore) [best, bestScore] = [record, score];
       }
     }
   }
   return best;
+}
+
+/** The identity rule (see the top of this file). */
+export function recordBelongsTo(record: PlatformRecord, image: ImageOfRecord, platform: PlatformKey): boolean {
+  return (
+    recordMatchesPlatform(record, platform) &&
+    sameTagState(record, platform) !== false &&
+    equivalentProductVersions(image.productVersion, platform.productVersion) &&
+    sameTags(record, image, platform)
+  );
+}
+
+/** Two records of one image are records of the same platform (one replaces the other). */
+export function sameRecordIdentity(a: PlatformRecord, b: PlatformRecord, image: ImageOfRecord): boolean {
+  return recordBelongsTo(a, image, { ...recordAsPlatformKey(b), productVersion: image.productVersion });
+}
+
+/** Equal, or both plain versions agreeing in major.minor (ImageBuilder's rule, dotnet/docker-tools#688). */
+export function equivalentProductVersions(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  const plain = /^(\d+)\.(\d+)(\.\d+){0,2}$/;
+  const ma = a === undefined ? null : plain.exec(a);
+  const mb = b === undefined ? null : plain.exec(b);
+  return !!ma && !!mb && Number(ma[1]) === Number(mb[1]) && Number(ma[2]) === Number(mb[2]);
+}
+
+function sameTags(record: PlatformRecord, image: ImageOfRecord, platform: PlatformKey): boolean {
+  if (platform.tags === undefined) return true;
+  if (platform.tags.length > 0) return sharedTagCount(record, platform) > 0;
+  // Neither has tags of its own: the images' shared tags tell them apart, when both know theirs.
+  const recorded = image.manifest?.sharedTags ?? [];
+  const wanted = platform.sharedTags ?? [];
+  return recorded.length === 0 || wanted.length === 0 || recorded.some((t) => wanted.includes(t));
+}
+
+function sharedTagCount(record: PlatformRecord, platform: PlatformKey): number {
+  const tags = new Set(platform.tags ?? []);
+  return record.simpleTags.filter((t) => tags.has(t)).length;
 }
 
 export function recordMatchesPlatform(record: PlatformRecord, platform: PlatformKey): boolean {

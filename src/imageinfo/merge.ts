@@ -11,7 +11,7 @@
 import { canonicalJson } from '../digest.js';
 import { InputError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
-import { recordAsPlatformKey, recordMatchesPlatform, sameTagState } from './match.js';
+import { recordAsPlatformKey, recordBelongsTo } from './match.js';
 import { removePlatformsNotIn, setImageManifest, upsertPlatformRecord, type ImageKey } from './update.js';
 import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord } from './types.js';
 
@@ -26,6 +26,8 @@ interface Claim {
   location: string;
   repo: string;
   record: PlatformRecord;
+  /** The image record holding it: its product version is part of the record's identity. */
+  image: ImageRecord;
 }
 
 interface IndexClaim {
@@ -47,7 +49,7 @@ export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly Image
         const key = imageKeyOf(image);
         image.platforms.forEach((record, p) => {
           const location = `repos[${r}].images[${i}].platforms[${p}]`;
-          claim(claims, { file, location, repo: repoRecord.repo, record });
+          claim(claims, { file, location, repo: repoRecord.repo, record, image });
           merged = upsertPlatformRecord(merged, repoRecord.repo, key, record);
         });
         if (image.manifest?.digest) {
@@ -63,9 +65,9 @@ export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly Image
 
 /** `info` without the platforms `manifest` no longer has (ImageBuilder's publish-time merge). */
 export function removePlatformsNotInManifest(info: ImageInfo, manifest: Pick<Manifest, 'repos'>): ImageInfo {
-  return removePlatformsNotIn(info, (repo, record) => {
+  return removePlatformsNotIn(info, (repo, record, recordImage) => {
     const images = manifest.repos.filter((r) => r.name === repo).flatMap((r) => r.images);
-    return images.some((image) => image.platforms.some((platform) => recordMatchesPlatform(record, platform) && sameTagState(record, platform) !== false));
+    return images.some((image) => image.platforms.some((platform) => recordBelongsTo(record, recordImage, platform)));
   });
 }
 
@@ -76,8 +78,8 @@ function imageKeyOf(image: ImageRecord): ImageKey {
 }
 
 function claim(claims: Claim[], next: Claim): void {
-  const key = recordAsPlatformKey(next.record);
-  const earlier = claims.find((c) => c.repo === next.repo && recordMatchesPlatform(c.record, key) && sameTagState(c.record, key) !== false);
+  const key = { ...recordAsPlatformKey(next.record), productVersion: next.image.productVersion };
+  const earlier = claims.find((c) => c.repo === next.repo && recordBelongsTo(c.record, c.image, key));
   if (earlier) {
     if (canonicalJson(earlier.record) === canonicalJson(next.record)) return;
     throw new InputError(next.file, next.location, `disagrees with ${earlier.file} (${earlier.location}) about ${next.repo} ${describe(next.record)}: ${difference(earlier.record, next.record)}`);

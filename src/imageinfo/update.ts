@@ -13,7 +13,7 @@
  * first platform; Dockerfile, architecture, OS, OS version), so the file does not depend on the
  * order in which builds finished.
  */
-import { recordAsPlatformKey, recordMatchesPlatform, sameTagSet, sameTagState, type PlatformKey } from './match.js';
+import { equivalentProductVersions, recordAsPlatformKey, recordBelongsTo, recordMatchesPlatform, sameRecordIdentity, sameTagSet, sameTagState, type PlatformKey } from './match.js';
 import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord, RepoRecord } from './types.js';
 
 /** What identifies an image of a repo: a ManifestImage fits. */
@@ -22,14 +22,19 @@ export interface ImageKey {
   sharedTags: string[];
   /** The manifest image's platforms; used to find the image record when shared tags do not. */
   platforms?: PlatformKey[];
+  /**
+   * `platforms` are all of the image's platforms, with their tags (the manifest's image): a record of
+   * the image that none of them claims is stale (its tags were renamed) and a new record replaces it.
+   */
+  complete?: boolean;
 }
 
 /** `info` with `record` as the record of its platform in the image `imageKey` of `repo`, replacing any previous one whole. */
 export function upsertPlatformRecord(info: ImageInfo, repo: string, imageKey: ImageKey, record: PlatformRecord): ImageInfo {
   return updateImage(info, repo, imageKey, [record], (image) => {
     const platforms = [...image.platforms];
-    const key = recordAsPlatformKey(record);
-    const index = platforms.findIndex((existing) => recordMatchesPlatform(existing, key));
+    let index = platforms.findIndex((existing) => sameRecordIdentity(existing, record, image));
+    if (index < 0 && imageKey.complete) index = platforms.findIndex((existing) => isStaleRecordOf(existing, record, image, imageKey));
     if (index >= 0) platforms[index] = record;
     else insertSorted(platforms, record, comparePlatforms);
     const updated: ImageRecord = { ...image, platforms };
@@ -39,6 +44,13 @@ export function upsertPlatformRecord(info: ImageInfo, repo: string, imageKey: Im
     if (!updated.manifest && imageKey.sharedTags.length > 0) updated.manifest = { digest: '', sharedTags: [...imageKey.sharedTags] };
     return updated;
   });
+}
+
+/** `existing` is what ImageBuilder would take for `record`'s platform, and no platform of the image claims it. */
+function isStaleRecordOf(existing: PlatformRecord, record: PlatformRecord, image: ImageRecord, imageKey: ImageKey): boolean {
+  const key = recordAsPlatformKey(record);
+  if (!recordMatchesPlatform(existing, key) || sameTagState(existing, key) === false) return false;
+  return !(imageKey.platforms ?? []).some((p) => recordBelongsTo(existing, image, { ...p, productVersion: image.productVersion }));
 }
 
 /** `info` with `manifest` as the multi-arch index record of the image `imageKey` of `repo`. */
@@ -81,22 +93,19 @@ function findImage(images: ImageRecord[], key: ImageKey, records: PlatformRecord
     if (byTags >= 0) return byTags;
   }
   const platforms = key.platforms ?? records.map(recordAsPlatformKey);
-  return images.findIndex(
-    (image) =>
-      equivalentProductVersions(image.productVersion, key.productVersion) &&
-      // An index with none of our shared tags is another image, however alike its platforms.
-      !(key.sharedTags.length > 0 && (image.manifest?.sharedTags.length ?? 0) > 0 && !image.manifest?.sharedTags.some((t) => key.sharedTags.includes(t))) &&
-      image.platforms.some((record) => platforms.some((p) => recordMatchesPlatform(record, p) && sameTagState(record, p) !== false)),
+  const candidate = (image: ImageRecord): boolean =>
+    equivalentProductVersions(image.productVersion, key.productVersion) &&
+    // An index with none of our shared tags is another image, however alike its platforms.
+    !(key.sharedTags.length > 0 && (image.manifest?.sharedTags.length ?? 0) > 0 && !image.manifest?.sharedTags.some((t) => key.sharedTags.includes(t)));
+  // The image holding a record of one of our platforms; else (a platform new to its image) one holding
+  // a record ImageBuilder would take for one of them.
+  const owning = images.findIndex(
+    (image) => candidate(image) && image.platforms.some((record) => platforms.some((p) => recordBelongsTo(record, image, { ...p, productVersion: image.productVersion }))),
   );
-}
-
-/** Equal, or both plain versions agreeing in major.minor (ImageBuilder's rule, dotnet/docker-tools#688). */
-function equivalentProductVersions(a: string | undefined, b: string | undefined): boolean {
-  if (a === b) return true;
-  const plain = /^(\d+)\.(\d+)(\.\d+){0,2}$/;
-  const ma = a === undefined ? null : plain.exec(a);
-  const mb = b === undefined ? null : plain.exec(b);
-  return !!ma && !!mb && Number(ma[1]) === Number(mb[1]) && Number(ma[2]) === Number(mb[2]);
+  if (owning >= 0) return owning;
+  return images.findIndex(
+    (image) => candidate(image) && image.platforms.some((record) => platforms.some((p) => recordMatchesPlatform(record, p) && sameTagState(record, p) !== false)),
+  );
 }
 
 /** Inserts before the first element that sorts after `item`; returns its index. */

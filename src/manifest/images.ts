@@ -72,6 +72,7 @@ export class RepoImages {
       sharedTags: image.sharedTags,
       location: site.file.location(site.path),
     };
+    if (image.productVersion !== undefined) platform.productVersion = image.productVersion;
     // ImageBuilder treats an empty variant as none.
     if (json.variant) platform.variant = json.variant;
     return { platform, entry: json.dockerfile, site };

@@ -89,6 +89,8 @@ export interface ManifestPlatform {
   tags: string[];
   /** The image's shared tags, for convenience (same array as the image's). */
   sharedTags: string[];
+  /** The image's productVersion, for convenience: part of the platform's record identity (docs/image-info.md). */
+  productVersion?: string;
   location: SourceLocation;
 }
 

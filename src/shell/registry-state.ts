@@ -4,8 +4,8 @@
  * manifest fetch (two when the tag names an index) and one config fetch per platform.
  */
 import { ImageNotFoundError } from '../errors.js';
-import { platformRecordIdentity, upsertPlatformRecord } from '../imageinfo/index.js';
-import { readRecordLabels } from '../imageinfo/labels.js';
+import { platformRecordIdentity, upsertPlatformRecord, type ImageKey } from '../imageinfo/index.js';
+import { readRecordLabels, type PlatformIdentity } from '../imageinfo/labels.js';
 import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
 import { manifestTargetPlatform, pickPlatformEntry } from '../platform.js';
@@ -13,7 +13,7 @@ import { parseReference, pinnedReference, repositoryOf } from '../reference.js';
 import { isIndexMediaType, type RegistryClient } from '../registry/index.js';
 
 
-export type LabelReader = Pick<RegistryClient, 'getManifest' | 'getBlob'>;
+export type LabelReader = Pick<RegistryClient, 'getManifest' | 'getBlob' | 'headManifest'>;
 
 /** The fields of an OCI image config that imagewright reads. */
 export interface ImageConfig {
@@ -33,22 +33,47 @@ export async function readImageConfig(registry: LabelReader, repo: string, manif
   return JSON.parse((await registry.getBlob(repo, digest)).toString('utf8')) as ImageConfig;
 }
 
+/**
+ * The records the images under the manifest's tags carry. Each record keeps the identity the image
+ * was built with (its `dev.imagewright.platforms` label), so the planner matches it to the manifest by
+ * the same rule as a record read from a file (docs/image-info.md): a changed osVersion or product
+ * version, or tags all renamed, make the platform new in both modes.
+ */
 export async function readImageInfoFromRegistry(manifest: Manifest, registry: LabelReader): Promise<ImageInfo> {
   const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
   const records = await Promise.all(platforms.map((p) => recordFromLabels(manifest, p, registry)));
   let info: ImageInfo = { schemaVersion: '2.0', repos: [] };
-  records.forEach((record, i) => {
+  records.forEach((found, i) => {
     const platform = platforms[i];
-    if (!record || !platform) return;
+    if (!found || !platform) return;
     const image = manifest.repos.find((r) => r.name === platform.repo)?.images[platform.imageIndex];
-    if (image) info = upsertPlatformRecord(info, platform.repo, image, record);
+    if (!image) return;
+    const key: ImageKey = { sharedTags: image.sharedTags, platforms: image.platforms };
+    if (found.productVersion !== undefined) key.productVersion = found.productVersion;
+    info = upsertPlatformRecord(info, platform.repo, key, found.record);
   });
   return info;
 }
 
-async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, registry: LabelReader): Promise<PlatformRecord | undefined> {
-  const tag = platform.tags[0] ?? platform.sharedTags[0];
-  if (!tag) return undefined;
+/** The first of the platform's tags that exists (else its image's first shared tag), as a record. */
+async function recordFromLabels(
+  manifest: Manifest,
+  platform: ManifestPlatform,
+  registry: LabelReader,
+): Promise<{ record: PlatformRecord; productVersion?: string } | undefined> {
+  for (const tag of platform.tags.length > 0 ? platform.tags : platform.sharedTags.slice(0, 1)) {
+    const found = await recordAt(manifest, platform, tag, registry);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function recordAt(
+  manifest: Manifest,
+  platform: ManifestPlatform,
+  tag: string,
+  registry: LabelReader,
+): Promise<{ record: PlatformRecord; productVersion?: string } | undefined> {
   const ref = qualifiedTag(manifest, platform.repo, tag);
   const parsed = parseReference(ref);
   if (!parsed) return undefined;
@@ -70,15 +95,30 @@ async function recordFromLabels(manifest: Manifest, platform: ManifestPlatform, 
   const config = await readImageConfig(registry, repo, answer.body);
   if (!config) return undefined;
   const labels = config.config?.Labels ?? {};
-  const record: PlatformRecord = {
-    ...platformRecordIdentity(platform),
-    // Tags added to an image after its build carry no label; a record read back lists the platform's tags.
-    simpleTags: [...platform.tags].sort(),
-    digest: pinnedReference(repo, answer.digest),
-  };
+  // An image without our labels was built by something else: it is recorded without a build key and rebuilt once.
+  const { platforms, ...labelled } = readRecordLabels(labels, ref) ?? {};
+  // The record lists the platform's tags the image has now, as a file's record lists the tags pushed.
+  const simpleTags = platform.tags.includes(tag) ? await tagsAt(manifest, platform, tag, answer.digest, registry) : [];
+  const identity = builtIdentity(platforms, simpleTags);
+  const { productVersion, ...recorded } = identity ?? { ...platformRecordIdentity(platform), productVersion: platform.productVersion };
+  const record: PlatformRecord = { ...recorded, simpleTags, digest: pinnedReference(repo, answer.digest), ...labelled };
   if (config.created) record.created = config.created;
   if (body.layers) record.layers = body.layers.map((l) => ({ digest: l.digest, size: l.size }));
-  // An image without our labels was built by something else: it is recorded without a build key and rebuilt once.
-  const labelled = readRecordLabels(labels, ref);
-  return labelled ? { ...record, ...labelled } : record;
+  return productVersion === undefined ? { record } : { record, productVersion };
+}
+
+/** The platform's own tags that name the image `digest`, which `read` (one of them) was just read as: one request per other tag. */
+async function tagsAt(manifest: Manifest, platform: ManifestPlatform, read: string, digest: string, registry: LabelReader): Promise<string[]> {
+  const others = platform.tags.filter((t) => t !== read);
+  const heads = await Promise.all(others.map((t) => registry.headManifest(qualifiedTag(manifest, platform.repo, t)).catch(() => undefined)));
+  return [read, ...others.filter((_, i) => heads[i]?.digest === digest)].sort();
+}
+
+/**
+ * Which of the platforms an image was built for this record is: the one sharing a tag with it, else
+ * the only one. Images built before the label carry none: undefined (the manifest's platform is taken).
+ */
+function builtIdentity(identities: PlatformIdentity[] | undefined, simpleTags: string[]): PlatformIdentity | undefined {
+  if (!identities || identities.length === 0) return undefined;
+  return identities.find((i) => i.simpleTags.some((t) => simpleTags.includes(t))) ?? identities[0];
 }

@@ -24,13 +24,20 @@ const LINUX = [
   'linux-helix-amd64',
   'linux-tool-1.0-amd64',
   'linux-tool-2.0-amd64',
+  'linux-tool-latest-amd64',
   'linux-standalone-amd64',
 ] as const;
-const BUILDER_DEPENDENTS = ['linux-amd64', 'linux-helix-amd64', 'linux-tool-1.0-amd64', 'linux-tool-2.0-amd64'];
+const BUILDER_DEPENDENTS = ['linux-amd64', 'linux-helix-amd64', 'linux-tool-1.0-amd64', 'linux-tool-2.0-amd64', 'linux-tool-latest-amd64'];
+/** linux-tool-latest-amd64 has linux-tool-2.0-amd64's build inputs: built once, under both tags. */
+const BUILT_ONCE = (tags: readonly string[]): string[] => tags.filter((t) => t !== 'linux-tool-latest-amd64').sort();
 
 interface GraphJson {
   nodes: Array<{ id: string }>;
   edges: Array<{ from: string; to: string; via: string }>;
+}
+
+interface PlanJson {
+  platforms: Array<{ id: string; decision: 'build' | 'reuse'; reasons: Array<{ kind: string; detail: string }> }>;
 }
 
 interface RecordJson {
@@ -94,6 +101,14 @@ class Staging {
     ];
   }
 
+  /** The ids `plan` decides to build (the Windows platform, which this engine never builds, left out). */
+  async planned(...args: string[]): Promise<string[]> {
+    const result = await this.cli('plan', '--format', 'json', ...this.stagingArgs, ...args);
+    ok(result, 'plan');
+    const plan = JSON.parse(result.stdout) as PlanJson;
+    return plan.platforms.filter((p) => p.decision === 'build' && !p.id.includes('nanoserver')).map((p) => p.id.slice(p.id.indexOf(':') + 1)).sort();
+  }
+
   cli(...args: string[]): Promise<CliResult> {
     const env = { DOCKER_HOST: loadEngineEnv().dockerHost, IMAGEWRIGHT_DOCKER: this.wrapper, DOCKER_BUILDKIT: '1' };
     return runCli(args, { cwd: this.dir, env, timeoutMs: 5 * 60_000 });
@@ -152,14 +167,18 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
     };
     const plain = await graph();
     const staged = await graph(...staging.stagingArgs);
-    assert.equal(plain.edges.length, 5, 'builder → linux, helix (FROM and MOUNT), tool 1.0, tool 2.0');
+    assert.equal(plain.edges.length, 6, 'builder → linux, helix (FROM and MOUNT), tool 1.0, 2.0 and latest');
     assert.deepEqual(staged, plain);
   });
 
   it('a build stages every image under the prefix, reading internal images there, pinned to the digests the plan keyed', async () => {
-    assert.deepEqual(await staging.build(), [...LINUX].sort());
+    assert.deepEqual(await staging.build(), BUILT_ONCE(LINUX));
     const { repos, byTag } = await staging.records();
     assert.deepEqual(repos, [REPO], 'image-info names the repo as the manifest does');
+    assert.deepEqual([...byTag.keys()].sort(), [...LINUX].sort(), 'one record per platform');
+    const latest = await registryDigest(staging.staged('linux-tool-latest-amd64'));
+    assert.equal(latest, await registryDigest(staging.staged('linux-tool-2.0-amd64')), 'identical inputs: one image under both tags');
+    assert.equal(byTag.get('linux-tool-latest-amd64')?.digest, byTag.get('linux-tool-2.0-amd64')?.digest);
     const builderDigest = await registryDigest(staging.staged('linux-builder-amd64'));
     for (const tag of LINUX) assert.ok((await registryDigest(staging.staged(tag))).startsWith('sha256:'), `${tag} is not staged`);
     for (const tag of BUILDER_DEPENDENTS) {
@@ -174,12 +193,38 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
     assert.equal((await runImage(staging.staged('linux-tool-2.0-amd64'))).trim(), 'builder 1\ntool 2.0');
   });
 
+  it('a second run builds nothing, planning from image-info or from the images\' labels', async () => {
+    assert.deepEqual(await staging.build(), []);
+    assert.deepEqual(await staging.planned('--image-info', 'image-info.json'), []);
+    assert.deepEqual(await staging.planned(), []);
+  });
+
+  it('both modes decide the same on an osVersion change and on renamed tags: the platform is new', async () => {
+    const manifestFile = 'src/linux/manifest.json';
+    const original = await readFile(join(staging.dir, manifestFile), 'utf8');
+    // The two modes decide alike; `src/linux`'s context holds the manifest file, so linux-amd64 rebuilds too.
+    const bothModes = async (): Promise<string[]> => {
+      const fromFile = await staging.planned('--image-info', 'image-info.json');
+      assert.deepEqual(await staging.planned(), fromFile, 'planning from labels decides as planning from image-info');
+      return fromFile.filter((tag) => tag !== 'linux-amd64');
+    };
+    try {
+      await staging.edit(manifestFile, original.replace(/("dockerfile": "src\/linux\/standalone",\s*"os": "linux",\s*"osVersion": )"azurelinux3.0"/, '$1"azurelinux3.1"'));
+      assert.deepEqual(await bothModes(), ['linux-standalone-amd64']);
+      await staging.edit(manifestFile, original.replace('"linux-tool-1.0-amd64"', '"linux-tool-1.0-renamed-amd64"'));
+      assert.deepEqual(await bothModes(), ['linux-tool-1.0-renamed-amd64']);
+    } finally {
+      await staging.edit(manifestFile, original);
+    }
+  });
+
   it('a change to the builder rebuilds exactly its dependents, and each contains the new builder', async () => {
     await staging.edit('src/linux/builder/VERSION', 'builder 2\n');
-    assert.deepEqual(await staging.build(), ['linux-builder-amd64', ...BUILDER_DEPENDENTS].sort());
+    assert.deepEqual(await staging.build(), BUILT_ONCE(['linux-builder-amd64', ...BUILDER_DEPENDENTS]));
     assert.equal((await runImage(staging.staged('linux-amd64'))).trim(), 'builder 2\nlinux root 1');
     assert.equal((await runImage(staging.staged('linux-helix-amd64'))).trim(), 'builder 2\nbuilder 2\nhelix 1');
     assert.equal((await runImage(staging.staged('linux-tool-1.0-amd64'))).trim(), 'builder 2\ntool 1.0');
     assert.equal((await runImage(staging.staged('linux-tool-2.0-amd64'))).trim(), 'builder 2\ntool 2.0');
+    assert.equal((await runImage(staging.staged('linux-tool-latest-amd64'))).trim(), 'builder 2\ntool 2.0');
   });
 });

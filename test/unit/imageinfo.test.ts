@@ -199,6 +199,10 @@ function platform(dockerfile: string, os: string, osVersion: string, architectur
   return { dockerfile, os, osVersion, architecture, variant, ...(tags ? { tags } : {}) };
 }
 
+/** The platform key of a platform of the test files' images (product versions 8.0.11 and 3.1.9). */
+const v8 = (key: PlatformKey): PlatformKey => ({ ...key, productVersion: '8.0' });
+const v31 = (key: PlatformKey): PlatformKey => ({ ...key, productVersion: '3.1.9' });
+
 function record(p: PlatformKey & { tags: string[] }, fields: Partial<PlatformRecord> = {}): PlatformRecord {
   return { ...platformRecordIdentity(p), digest: '', buildKey: `sha256:${p.dockerfile.length}`, ...fields };
 }
@@ -285,43 +289,43 @@ describe('finding records for manifest platforms', () => {
   const deps = 'dotnet/runtime-deps';
 
   test('by Dockerfile, OS, osVersion and architecture', () => {
-    const found = findPlatformRecord(info, deps, platform('src/runtime-deps/8.0/bookworm-slim/arm64v8/Dockerfile', 'linux', 'bookworm-slim', 'arm64', 'v8'));
+    const found = findPlatformRecord(info, deps, v8(platform('src/runtime-deps/8.0/bookworm-slim/arm64v8/Dockerfile', 'linux', 'bookworm-slim', 'arm64', 'v8')));
     assert.equal(found?.digest, `${mcr}@${sha('3')}`);
-    const windows = findPlatformRecord(info, 'dotnet/aspnet', platform('src/aspnet/8.0/nanoserver-ltsc2022/amd64/Dockerfile', 'windows', 'nanoserver-ltsc2022', 'amd64'));
+    const windows = findPlatformRecord(info, 'dotnet/aspnet', v8(platform('src/aspnet/8.0/nanoserver-ltsc2022/amd64/Dockerfile', 'windows', 'nanoserver-ltsc2022', 'amd64')));
     assert.equal(windows?.osType, 'Windows');
   });
 
   test('arm with variant v7 matches ImageBuilder’s arm32 record', () => {
-    const found = findPlatformRecord(info, deps, platform('src/runtime-deps/8.0/bookworm-slim/arm32v7/Dockerfile', 'linux', 'bookworm-slim', 'arm', 'v7'));
+    const found = findPlatformRecord(info, deps, v8(platform('src/runtime-deps/8.0/bookworm-slim/arm32v7/Dockerfile', 'linux', 'bookworm-slim', 'arm', 'v7')));
     assert.equal(found?.digest, `${mcr}@${sha('2')}`);
   });
 
   test('no record when any of repo, OS version, architecture or Dockerfile differs', () => {
     const dockerfile = 'src/runtime-deps/8.0/bookworm-slim/amd64/Dockerfile';
-    assert.ok(findPlatformRecord(info, deps, platform(dockerfile, 'linux', 'bookworm-slim', 'amd64')));
-    assert.equal(findPlatformRecord(info, 'dotnet/aspnet', platform(dockerfile, 'linux', 'bookworm-slim', 'amd64')), undefined);
-    assert.equal(findPlatformRecord(info, deps, platform(dockerfile, 'linux', 'bookworm', 'amd64')), undefined);
-    assert.equal(findPlatformRecord(info, deps, platform(dockerfile, 'linux', 'bookworm-slim', 'arm64')), undefined);
-    assert.equal(findPlatformRecord(info, deps, platform(dockerfile, 'windows', 'bookworm-slim', 'amd64')), undefined);
-    assert.equal(findPlatformRecord(info, deps, platform('src/runtime-deps/8.0/bookworm-slim/amd64/Dockerfile.x', 'linux', 'bookworm-slim', 'amd64')), undefined);
-    assert.equal(findPlatformRecord(undefined, deps, platform(dockerfile, 'linux', 'bookworm-slim', 'amd64')), undefined);
+    assert.ok(findPlatformRecord(info, deps, v8(platform(dockerfile, 'linux', 'bookworm-slim', 'amd64'))));
+    assert.equal(findPlatformRecord(info, 'dotnet/aspnet', v8(platform(dockerfile, 'linux', 'bookworm-slim', 'amd64'))), undefined);
+    assert.equal(findPlatformRecord(info, deps, v8(platform(dockerfile, 'linux', 'bookworm', 'amd64'))), undefined);
+    assert.equal(findPlatformRecord(info, deps, v8(platform(dockerfile, 'linux', 'bookworm-slim', 'arm64'))), undefined);
+    assert.equal(findPlatformRecord(info, deps, v8(platform(dockerfile, 'windows', 'bookworm-slim', 'amd64'))), undefined);
+    assert.equal(findPlatformRecord(info, deps, v8(platform('src/runtime-deps/8.0/bookworm-slim/amd64/Dockerfile.x', 'linux', 'bookworm-slim', 'amd64'))), undefined);
+    assert.equal(findPlatformRecord(undefined, deps, v8(platform(dockerfile, 'linux', 'bookworm-slim', 'amd64'))), undefined);
   });
 
   test('a Dockerfile in two images: the record whose tag state agrees', () => {
     const dockerfile = 'src/runtime-deps/8.0/bookworm-slim/amd64/Dockerfile';
-    const tagged = findPlatformRecord(info, deps, platform(dockerfile, 'linux', 'bookworm-slim', 'amd64', undefined, ['8.0-bookworm-slim-amd64']));
+    const tagged = findPlatformRecord(info, deps, v8(platform(dockerfile, 'linux', 'bookworm-slim', 'amd64', undefined, ['8.0-bookworm-slim-amd64'])));
     assert.deepEqual(tagged?.simpleTags, ['8.0-bookworm-slim-amd64', '8.0.11-bookworm-slim-amd64']);
-    const untagged = findPlatformRecord(info, deps, platform(dockerfile, 'linux', 'bookworm-slim', 'amd64', undefined, []));
+    const untagged = findPlatformRecord(info, deps, v8(platform(dockerfile, 'linux', 'bookworm-slim', 'amd64', undefined, [])));
     assert.deepEqual(untagged?.simpleTags, []);
   });
 
   test('2020 records: folder paths, display-name OS versions, arm32', () => {
     const old = parseImageInfo('old.json', imageBuilder2020File);
     const repo = 'dotnet/core/runtime-deps';
-    assert.equal(findPlatformRecord(old, repo, platform('3.1/buster-slim/arm32v7/Dockerfile', 'linux', 'buster-slim', 'arm', 'v7'))?.digest.slice(-1), '4');
-    assert.equal(findPlatformRecord(old, repo, platform('3.1/alpine3.12/amd64/Dockerfile', 'linux', 'alpine3.12', 'amd64'))?.digest.slice(-1), '7');
-    assert.equal(findPlatformRecord(old, repo, platform('3.1/nanoserver-1809/amd64/Dockerfile', 'windows', 'nanoserver-1809', 'amd64'))?.digest.slice(-1), '8');
-    assert.equal(findPlatformRecord(old, repo, platform('3.1/buster-slim/arm32v7/Dockerfile', 'linux', 'bullseye-slim', 'arm', 'v7')), undefined);
+    assert.equal(findPlatformRecord(old, repo, v31(platform('3.1/buster-slim/arm32v7/Dockerfile', 'linux', 'buster-slim', 'arm', 'v7')))?.digest.slice(-1), '4');
+    assert.equal(findPlatformRecord(old, repo, v31(platform('3.1/alpine3.12/amd64/Dockerfile', 'linux', 'alpine3.12', 'amd64')))?.digest.slice(-1), '7');
+    assert.equal(findPlatformRecord(old, repo, v31(platform('3.1/nanoserver-1809/amd64/Dockerfile', 'windows', 'nanoserver-1809', 'amd64')))?.digest.slice(-1), '8');
+    assert.equal(findPlatformRecord(old, repo, v31(platform('3.1/buster-slim/arm32v7/Dockerfile', 'linux', 'bullseye-slim', 'arm', 'v7'))), undefined);
   });
 
   test('imagewright records carry the variant: arm/v6 and arm/v7 are different platforms', () => {
@@ -350,6 +354,65 @@ describe('finding records for manifest platforms', () => {
     assert.deepEqual(osDisplayNames('windows', 'nanoserver-ltsc2022'), ['Nano Server 2022', 'Windows Server, version ltsc2022']);
     assert.deepEqual(osDisplayNames('windows', 'windowsservercore-ltsc2019'), ['Windows Server Core 2019', 'Windows Server 2019']);
     assert.deepEqual(osDisplayNames('linux', 'plan9'), []);
+  });
+});
+
+describe('record identity: one record per platform (docs/image-info.md)', () => {
+  const dockerfile = 'src/azurelinux/3.0/source-build-test/amd64/Dockerfile';
+  const byVersion = (version: string, tags: string[]): PlatformKey & { tags: string[] } => ({
+    ...platform(dockerfile, 'linux', 'azurelinux3.0', 'amd64', undefined, tags),
+    tags,
+    productVersion: version,
+  });
+  const net8 = byVersion('8.0', ['net8.0-amd64']);
+  const net9 = byVersion('9.0', ['net9.0-amd64']);
+  const write = (info: ImageInfo, p: PlatformKey & { tags: string[] }, digest: string, others: PlatformKey[] = [p]): ImageInfo =>
+    upsertPlatformRecord(info, 'prereqs', { productVersion: p.productVersion, sharedTags: [], platforms: others, complete: true }, record(p, { digest }));
+  const empty: ImageInfo = { schemaVersion: '2.0', repos: [] };
+
+  test('one Dockerfile under two product versions: two records, each found by its platform', () => {
+    const info = write(write(empty, net8, 'd8'), net9, 'd9');
+    assert.equal(info.repos[0]?.images.length, 2);
+    assert.equal(findPlatformRecord(info, 'prereqs', net8)?.digest, 'd8');
+    assert.equal(findPlatformRecord(info, 'prereqs', net9)?.digest, 'd9');
+    // Rewritten in the other order, neither replaces the other.
+    const again = write(write(info, net9, 'd9b'), net8, 'd8b');
+    assert.deepEqual([findPlatformRecord(again, 'prereqs', net8)?.digest, findPlatformRecord(again, 'prereqs', net9)?.digest], ['d8b', 'd9b']);
+  });
+
+  test('product versions agreeing in major.minor are the same, as ImageBuilder decides', () => {
+    const info = write(empty, byVersion('8.0.11', ['net8.0-amd64']), 'd8');
+    assert.equal(findPlatformRecord(info, 'prereqs', byVersion('8.0.12', ['net8.0-amd64']))?.digest, 'd8');
+    assert.equal(findPlatformRecord(info, 'prereqs', byVersion('8.1', ['net8.0-amd64'])), undefined);
+  });
+
+  test('one Dockerfile in one image with different build args: told apart by their tags', () => {
+    const a = byVersion('8.0', ['a-amd64']);
+    const b = byVersion('8.0', ['b-amd64']);
+    const info = write(write(empty, a, 'da', [a, b]), b, 'db', [a, b]);
+    assert.equal(info.repos[0]?.images[0]?.platforms.length, 2);
+    assert.deepEqual([findPlatformRecord(info, 'prereqs', a)?.digest, findPlatformRecord(info, 'prereqs', b)?.digest], ['da', 'db']);
+  });
+
+  test('tags all renamed: the platform is new, and its build replaces the stale record', () => {
+    const info = write(empty, net8, 'old');
+    const renamed = byVersion('8.0', ['net8.0-renamed-amd64']);
+    assert.equal(findPlatformRecord(info, 'prereqs', renamed), undefined);
+    const rebuilt = write(info, renamed, 'new');
+    assert.deepEqual(rebuilt.repos[0]?.images[0]?.platforms.map((p) => p.digest), ['new']);
+    // One tag kept: still the platform's record.
+    assert.equal(findPlatformRecord(info, 'prereqs', byVersion('8.0', ['net8.0-amd64', 'extra']))?.digest, 'old');
+  });
+
+  test('an osVersion change makes the platform new', () => {
+    const info = write(empty, net8, 'd8');
+    assert.equal(findPlatformRecord(info, 'prereqs', { ...net8, osVersion: 'azurelinux3.1' }), undefined);
+  });
+
+  test('the real repository: records of all four .NET versions of one Dockerfile survive one another', () => {
+    const versions = ['8.0', '9.0', '10.0', '11.0'].map((v) => byVersion(v, [`azurelinux-3.0-net${v}-source-build-test-amd64`]));
+    const info = versions.reduce((acc, p, i) => write(acc, p, `d${i}`), empty);
+    assert.deepEqual(versions.map((p) => findPlatformRecord(info, 'prereqs', p)?.digest), ['d0', 'd1', 'd2', 'd3']);
   });
 });
 

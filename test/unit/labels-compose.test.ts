@@ -5,7 +5,7 @@ import { InputError, LabelError, OptionError } from '../../src/errors.js';
 import { buildTags, imageLabels, syntaxOverride } from '../../src/execute/compose.js';
 import type { DockerfilePin } from '../../src/execute/pin.js';
 import { parseImageInfo } from '../../src/imageinfo/index.js';
-import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS, readRecordLabels, recordLabels } from '../../src/imageinfo/labels.js';
+import { LABEL_BUILD_KEY, LABEL_FROM_IMAGES, LABEL_INPUTS, LABEL_PLATFORMS, readRecordLabels, recordLabels } from '../../src/imageinfo/labels.js';
 import { loadManifest } from '../../src/manifest/index.js';
 import { planOf, sha, simpleManifest, World, fromOnly, REGISTRY } from '../helpers/plan-fixtures.js';
 
@@ -77,7 +77,18 @@ describe('build requests: pure decisions of the executor', () => {
     assert.equal(labels['org.opencontainers.image.created'], 'reproducible');
     assert.equal(labels.revision, 'abc');
     assert.equal(labels['org.opencontainers.image.base.name'], `${REGISTRY}/r:base`);
-    assert.deepEqual(readRecordLabels(labels, IMAGE), { buildKey: app.buildKey, fromImages: app.fromImages, inputs: app.inputs });
+    const identity = { dockerfile: app.platform.dockerfile, simpleTags: app.tags, osType: 'Linux', osVersion: app.platform.osVersion, architecture: 'amd64' };
+    assert.deepEqual(readRecordLabels(labels, IMAGE), { buildKey: app.buildKey, fromImages: app.fromImages, inputs: app.inputs, platforms: [identity] });
+  });
+
+  it('labels: an image built for several platforms (identical inputs) names each one\'s identity; a bad identity is a LabelError', () => {
+    const { app } = plannedApp();
+    const twin = { ...app, tags: ['twin'], platform: { ...app.platform, tags: ['twin'], productVersion: '2.0' } };
+    const labels = imageLabels({ plan: app, group: [app, twin], fromImages: app.fromImages, created: 'now', base: undefined, extra: undefined });
+    const read = readRecordLabels(labels, IMAGE);
+    assert.deepEqual(read?.platforms?.map((p) => [p.simpleTags, p.productVersion]), [[app.tags, undefined], [['twin'], '2.0']]);
+    const bad = { ...labels, [LABEL_PLATFORMS]: JSON.stringify([{ dockerfile: 1 }]) };
+    assert.throws(() => readRecordLabels(bad, IMAGE), (err: unknown) => err instanceof LabelError && /dev\.imagewright\.platforms: \[0\]\.dockerfile/.test(err.message));
   });
 
   it('syntax: a BUILDKIT_SYNTAX build arg takes the pinned frontend instead of the directive', () => {
