@@ -11,6 +11,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeIndex, putIndex } from '../../src/execute/publish.js';
+import { createRegistryClient } from '../../src/registry/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { engineProcessEnv, ensureBaseImages, fileInImage, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 import { emulationSkipReason, pushMultiArchBase } from '../helpers/multiarch.js';
@@ -103,6 +105,21 @@ describe('build and platforms on the real engine', { timeout: 10 * 60_000 }, () 
     const forced = await build(dir, '--skip-platform-check');
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /built\s+\S+:arm64v8/);
+  });
+
+  it('plan: a base index without the platform is bad input (exit 2) naming the Dockerfile line and what the index offers', async () => {
+    const client = createRegistryClient();
+    const head = await client.headManifest(base);
+    assert.ok(head);
+    const index = `${loadEngineEnv().registry}/${prefix}/base/busybox:index`;
+    const amd64Only = await describeIndex(client, [{ image: `${loadEngineEnv().registry}/${prefix}/base/busybox@${head.digest}`, os: 'linux', architecture: 'amd64' }]);
+    await putIndex(client, amd64Only, [index]);
+    const dir = await repository(root, 'index-lacks', `${prefix}/img/lacks`, [
+      { dir: 'arm64', tag: 'arm64v8', dockerfile: `# a comment\nFROM ${index}\nCOPY hello.txt /hello.txt\n`, architecture: 'arm64', variant: 'v8' },
+    ]);
+    const result = await runCli(['plan', '--image-info', 'image-info.json'], { cwd: dir, env: engineProcessEnv() });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /arm64\/Dockerfile: line 2: image \S+base\/busybox:index has no linux\/arm64 image: the index offers linux\/amd64\n$/);
   });
 
   it('skips a Windows platform in a run on this Linux engine, with its reason, while the Linux one builds (exit 4)', async () => {
