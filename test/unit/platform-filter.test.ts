@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { OptionError } from '../../src/errors.js';
 import { describeFilter, matchesFilter, type FilterablePlatform } from '../../src/manifest/index.js';
 import { computeLegs, legInput } from '../../src/matrix/index.js';
-import { filteredGraph, filteredPlan, selectPlatforms } from '../../src/shell/execute.js';
+import { filteredGraph, filteredPlan, selectLeg, selectPlatforms } from '../../src/shell/execute.js';
 import { fromOnly, makeManifest, REGISTRY, World } from '../helpers/plan-fixtures.js';
 
 const p = (dockerfile: string, os: string, osVersion: string, architecture: string, variant?: string): FilterablePlatform => ({
@@ -103,5 +103,14 @@ describe('filtered commands', () => {
     assert.deepEqual(graph.edges.map((e) => [e.from, e.to]), [['r:base', 'r:app']]);
     const matrix = computeLegs(legInput(filteredGraph(world().graph(), { osTypes: ['windows'] })));
     assert.deepEqual(matrix.legs.map((l) => [l.name, l.pool]), [['windows-ltsc2022-amd64-src-win-ltsc2022', 'windowsLtsc2022Amd64']]);
+  });
+
+  it('build --leg finds the leg that matrix named with the same filters', () => {
+    const w = world();
+    const filter = { architectures: ['arm64'] };
+    const [leg] = computeLegs(legInput(filteredGraph(w.graph(), filter))).legs;
+    assert.ok(leg);
+    const selected = selectLeg(filteredPlan(w.plan(undefined), filter), filteredGraph(w.graph(), filter), leg.name, undefined);
+    assert.deepEqual(selected.platforms.map((x) => x.id), ['r:app-arm64']);
   });
 });
