@@ -67,10 +67,11 @@ iw() {
 
 ALL="builder-amd64 llvm-amd64 toolchain-amd64 assets-amd64 docs-amd64 tools-amd64 cross-arm64 cross-arm cross-riscv64"
 CHANGED="builder-amd64 llvm-amd64 cross-arm64 cross-arm cross-riscv64"
-# "a b c" → "<prefix>prereqs:a <prefix>prereqs:b ..." sorted, one line: the platform ids the tools print.
-ids() { for tag in $1; do printf '%sprereqs:%s\n' "$PREFIX" "$tag"; done | sort | tr '\n' ' '; }
-# The ids on lines of LOG that start with WORD (`built`, `reused`) in the build's progress output.
-progress_ids() { awk -v w="$1" '$1 == w { print $2 }' "$2" | sort | tr '\n' ' '; }
+# "a b c" → "prereqs:a prereqs:b ..." sorted, one line: the platform ids the tools print (the manifest's
+# names: --repo-prefix moves where images go, not what they are called).
+ids() { for tag in $1; do printf 'prereqs:%s\n' "$tag"; done | sort | tr '\n' ' '; }
+# The ids on lines of LOG whose word after the timestamp is WORD (`built`, `reused`) in the build's progress output.
+progress_ids() { sed 's/^\[[^]]*\] //' "$2" | awk -v w="$1" '$1 == w { print $2 }' | sort | tr '\n' ' '; }
 
 heading "The dependency graph (imagewright graph --format mermaid)"
 show "imagewright graph --format mermaid --repo-prefix $PREFIX"
@@ -121,7 +122,7 @@ iw build --push 2>&1 | tee build-2.log
 [ "$(progress_ids built build-2.log)" = "$(ids "$CHANGED")" ] || fail "step 4 should have rebuilt exactly: $(ids "$CHANGED")"
 [ "$(progress_ids reused build-2.log)" = "$(ids "toolchain-amd64 assets-amd64 docs-amd64 tools-amd64")" ] \
   || fail "step 4 should have reused toolchain, assets, docs and tools"
-ok "$(grep -c '^built ' build-2.log) built, $(grep -c '^reused ' build-2.log) reused"
+ok "$(progress_ids built build-2.log | wc -w) built, $(progress_ids reused build-2.log | wc -w) reused"
 node "$CLI" plan --exit-code --repo-prefix "$PREFIX" --image-info image-info.json >/dev/null \
   || fail "after the second build, plan should have nothing to build"
 show "imagewright plan --exit-code --repo-prefix $PREFIX    # no image-info: the registry's image labels say what was built"

@@ -19,7 +19,7 @@ import { isIndexMediaType } from '../registry/media-types.js';
 import { formatPlatform, formatPlatformForBuild } from '../platform.js';
 import { pinnedReference, repositoryOfReference } from '../reference.js';
 import type { BuildSecret, SecretValue } from '../secret.js';
-import type { Engine } from './engine.js';
+import type { Engine, LogSink } from './engine.js';
 import { buildTags, imageLabels, syntaxOverride } from './compose.js';
 import { baseImage, pinReads, type UpstreamImage } from './inputs.js';
 import { pinDockerfile } from './pin.js';
@@ -141,6 +141,7 @@ class PlanExecutor {
     const started = Date.now();
     await mkdir(this.options.logDir, { recursive: true });
     const nodes = this.input.plan.platforms.map((p) => ({ id: p.id, upstreams: this.#upstreamsOf(p.id) }));
+    this.#progress.begin?.(this.input.plan.platforms);
     const results = await runDag(nodes, (id) => this.#runPlatform(id), {
       concurrency: this.options.jobs ?? availableParallelism(),
       keepGoing: this.options.keepGoing,
@@ -245,18 +246,25 @@ class PlanExecutor {
   async #build(plan: PlatformPlan): Promise<PlatformOutcome> {
     const started = Date.now();
     const logFile = this.#logFileFor(plan.id);
-    const log = createWriteStream(logFile);
+    const file = createWriteStream(logFile);
+    // The log file gets everything; the progress view sees it as it comes (the live block shows its last line).
+    const log: LogSink = {
+      write: (chunk) => {
+        this.#progress.output?.(plan, chunk);
+        return file.write(chunk);
+      },
+    };
     try {
       return await this.#buildLogged(plan, log, logFile, started);
     } catch (error) {
       log.write(`\nimagewright: ${error instanceof Error ? error.message : String(error)}\n`);
       throw new PlatformError(error, logFile);
     } finally {
-      await closeStream(log);
+      await closeStream(file);
     }
   }
 
-  async #buildLogged(plan: PlatformPlan, log: WriteStream, logFile: string, started: number): Promise<PlatformOutcome> {
+  async #buildLogged(plan: PlatformPlan, log: LogSink, logFile: string, started: number): Promise<PlatformOutcome> {
     const { platform } = plan;
     const reads = this.input.graph.reads.get(plan.id) ?? [];
     const analysis = this.input.sources.get(plan.id)?.analysis;
@@ -312,7 +320,7 @@ class PlanExecutor {
   }
 
   /** Push every tag, then record the digest the registry holds under them. */
-  async #push(plan: PlatformPlan, tags: string[], outcome: PlatformOutcome, log: WriteStream): Promise<void> {
+  async #push(plan: PlatformPlan, tags: string[], outcome: PlatformOutcome, log: LogSink): Promise<void> {
     const registry = this.options.registry as ManifestClient;
     const reported = new Set<string>();
     for (const tag of tags) {

@@ -20,7 +20,7 @@ export {
 export { acquireLock, lockFileFor, LockedError, type HeldLock, type LockOwner } from './lock.js';
 export { pinDockerfile, type DockerfilePin } from './pin.js';
 export { pinReads, withDigest, type UpstreamImage } from './inputs.js';
-export { createProgress, onlyUnbuildableSkipped, silentProgress, skipText, summaryLine, type BuildProgress } from './progress.js';
+export { createProgress, onlyUnbuildableSkipped, PROGRESS_MODES, silentProgress, skipText, summaryLine, type BuildProgress, type ProgressMode } from './progress.js';
 export {
   composeIndex,
   indexPlatform,

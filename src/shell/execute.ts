@@ -3,7 +3,7 @@
  * platform. Holds a lock on the image-info file for the whole run so two runs cannot interleave.
  */
 import { resolve } from 'node:path';
-import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock } from '../execute/index.js';
+import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock, type ProgressMode } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
 import { OptionError } from '../errors.js';
 import { subgraph } from '../graph/index.js';
@@ -40,7 +40,9 @@ export interface BuildOptions extends LoadOptions {
    */
   imageInfoOut?: string;
   logDir: string;
-  progressStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  progressStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
+  /** `--progress`; default auto. */
+  progress?: ProgressMode;
   /** ImageBuilder's --skip-platform-check: build even on a base image whose config names another platform. */
   skipPlatformCheck?: boolean;
   /** `--secret` specifications, passed to every build. */
@@ -83,7 +85,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
     const deferred = partlySelectedImages(planned.manifest, plan);
-    const progress = deferIndexes(createProgress({ stream: options.progressStream }), deferred);
+    const progress = deferIndexes(createProgress({ stream: options.progressStream, mode: options.progress ?? 'auto' }), deferred);
     const result = await executePlan(
       { manifest: planned.manifest, graph: planned.graph, plan, sources: planned.sources },
       {
@@ -232,7 +234,9 @@ function partlySelectedImages(manifest: Manifest, plan: Plan): Set<string> {
 function deferIndexes(progress: BuildProgress, deferred: ReadonlySet<string>): BuildProgress {
   if (deferred.size === 0) return progress;
   return {
+    begin: (platforms) => progress.begin?.(platforms),
     started: (plan, what) => progress.started(plan, what),
+    output: (plan, chunk) => progress.output?.(plan, chunk),
     finished: (plan, outcome) => progress.finished(plan, outcome),
     failed: (plan, failure) => progress.failed(plan, failure),
     skipped: (plan, skip) => progress.skipped(plan, skip),

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
+import { PROGRESS_MODES, type ProgressMode } from '../../execute/index.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { onlyUnbuildableSkipped } from '../../execute/index.js';
 import { buildRepository } from '../../shell/execute.js';
@@ -30,6 +31,7 @@ interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptio
   maxLegs?: number;
   imageInfoOut?: string;
   logDir: string;
+  progress: ProgressMode;
   insecureRegistry: string[];
   skipPlatformCheck: boolean;
   buildArg?: CommandLineBuildArgs;
@@ -68,12 +70,22 @@ export function registerBuildCommand(program: Command): void {
       false,
     )
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
+    .addOption(
+      new Option(
+        '--progress <mode>',
+        'as docker buildx: tty (a live block no taller than the terminal, then a summary), plain (a timestamped line per event; ' +
+          'on GitHub Actions each build log in a ::group::), quiet (errors and the summary), auto (tty on a terminal whose TERM is not dumb, else plain)',
+      )
+        .choices([...PROGRESS_MODES])
+        .default('auto'),
+    )
     .addHelpText(
       'after',
       examples([
           ['imagewright build --image-info image-info.json', 'build what changed, locally (nothing is pushed)'],
           ['imagewright build --image-info image-info.json --push -j 4', 'build, push, tag and publish indexes; record it all in image-info.json'],
           ['imagewright build --path src/builder --image-info image-info.json', 'only the platforms of one folder'],
+          ['imagewright build --image-info image-info.json --progress plain 2> build.log', 'a timestamped line per event, for a log file'],
       ]),
     )
     .action(async (options: BuildCommandOptions) => {
@@ -96,6 +108,7 @@ export function registerBuildCommand(program: Command): void {
         logDir: options.logDir,
         skipPlatformCheck: options.skipPlatformCheck,
         progressStream: process.stderr,
+        progress: options.progress,
       });
       if (!result.ok && onlyUnbuildableSkipped(result)) {
         // Everything this engine can build succeeded; the rest (Windows on Linux...) is another run's.
