@@ -247,9 +247,10 @@ describe('executePlan', () => {
     });
     const result = await executePlan(
       { manifest: world.manifest, graph: input.graph, plan: world.plan(undefined), sources: input.platforms },
-      options({ onPlatformDone: (p) => void done.push(p.id), progress: createProgress({ stream }) }),
+      options({ onPlatformDone: (p) => void done.push(p.id), progress: createProgress({ stream, mode: 'plain', env: {} }) }),
     );
-    const lines = printed.split('\n');
+    // Plain progress: each line after its timestamp.
+    const lines = printed.split('\n').map((line) => line.replace(/^\[ *\d+\.\ds\] /, ''));
     assert.equal(lines[0], 'start   base:1: build: no previous image-info');
     assert.equal(lines[1], 'FAILED  base:1: docker build failed (exit status 1)');
     assert.ok(lines.includes('    | #2 ERROR: process "/bin/sh -c make" did not complete successfully'), printed);
