@@ -12,7 +12,9 @@
  * 3. A dependency between groups (an arm64 image FROM an amd64 one) crosses legs: the reading leg
  *    goes into a later wave than the leg it reads from. Its wave is the longest chain of such legs
  *    before it, so a leg never needs an image a later wave (or its own wave) builds. Legs whose
- *    cross-group dependencies form a cycle are joined into one leg.
+ *    cross-group dependencies form a cycle are split into their platforms, which the waves then
+ *    order; only platforms of one group sharing a Dockerfile stay together, and a cycle left after
+ *    that is joined into one leg.
  * 4. `maxLegs` N caps each wave at N legs: the legs of a crowded wave are packed, largest first, each
  *    into the least loaded leg of its own group (a group is a machine pool, so legs never mix OS
  *    types, Windows releases or architectures); each group keeps at least one leg, so a wave with
@@ -87,13 +89,19 @@ function components(platforms: readonly LegPlatform[], edges: readonly Edge[]): 
   return [...parts.values()];
 }
 
-/** Step 3's exception: legs that read from each other in a cycle become one (strongly connected components). */
-function joinCycles(parts: string[][], ctx: Context): string[][] {
+/**
+ * Step 3's exception: legs that read from each other in a cycle become one (strongly connected
+ * components). Such a cycle across groups comes from components coarser than the platform graph
+ * (which has none): its legs are split into their platforms (those of one group sharing a Dockerfile
+ * staying together), so that waves order them and no leg mixes machine pools; only a cycle that
+ * remains then is joined.
+ */
+function joinCycles(parts: string[][], ctx: Context, split = true): string[][] {
   const partOf = partIndex(parts);
   const next = parts.map(() => new Set<number>());
   for (const e of ctx.edges) {
-    const [a, b] = [partOf.get(e.from) as number, partOf.get(e.to) as number];
-    if (a !== b) next[a]?.add(b);
+    const [a, b] = [partOf.get(e.from), partOf.get(e.to)];
+    if (a !== undefined && b !== undefined && a !== b) next[a]?.add(b);
   }
   // Tarjan's algorithm, iteration order fixed by the parts' order.
   let counter = 0;
@@ -126,7 +134,18 @@ function joinCycles(parts: string[][], ctx: Context): string[][] {
   parts.forEach((_, i) => {
     if (!index.has(i)) visit(i);
   });
-  return sccs.map((scc) => sortByOrder(scc.flatMap((i) => parts[i] ?? []), ctx));
+  return sccs.flatMap((scc) => {
+    const ids = sortByOrder(scc.flatMap((i) => parts[i] ?? []), ctx);
+    const groups = new Set(ids.map((id) => groupKey(ctx.byId.get(id) as LegPlatform)));
+    if (!split || scc.length < 2 || groups.size < 2) return [ids];
+    const byDockerfile = new Map<string, string[]>();
+    for (const id of ids) {
+      const p = ctx.byId.get(id) as LegPlatform;
+      const key = `${groupKey(p)}\0${p.dockerfile}`;
+      byDockerfile.set(key, [...(byDockerfile.get(key) ?? []), id]);
+    }
+    return joinCycles([...byDockerfile.values()], ctx, false);
+  });
 }
 
 /** Step 3: each unit's wave, the longest chain of units it reads from. */

@@ -60,7 +60,7 @@ describe('matrix legs', () => {
     assertWaveRule(matrix, edges);
   });
 
-  it('chains waves and joins legs that read from each other in a cycle', () => {
+  it('chains waves, and splits legs of different pools that read from each other in a cycle', () => {
     // amd64 a → arm64 b → amd64 c: a and c are not connected inside amd64, so three waves.
     const chain = computeLegs({
       platforms: [platform('a'), platform('b', 'arm64'), platform('c')],
@@ -77,8 +77,12 @@ describe('matrix legs', () => {
       { from: 'a', to: 'c' },
     ];
     const cycle = computeLegs({ platforms: [platform('a'), platform('b', 'arm64'), platform('c')], edges });
-    assert.deepEqual(cycle.legs.map((l) => [l.platformIds, l.wave, l.architecture]), [[['a', 'b', 'c'], 0, 'amd64,arm64']]);
+    // Split into platforms, the waves order them and no leg mixes amd64 and arm64.
+    assert.deepEqual(cycle.legs.map((l) => [l.platformIds, l.wave, l.architecture]), [[['a'], 0, 'amd64'], [['b'], 1, 'arm64'], [['c'], 2, 'amd64']]);
     assertWaveRule(cycle, edges);
+    // Only when a and c share a Dockerfile (one --path builds both) does the cycle remain, and is joined.
+    const shared = computeLegs({ platforms: [platform('a'), platform('b', 'arm64'), platform('c', 'amd64', { dockerfile: 'src/a/amd64/Dockerfile' })], edges });
+    assert.deepEqual(shared.legs.map((l) => [l.platformIds, l.architecture]), [[['a', 'b', 'c'], 'amd64,arm64']]);
   });
 
   it('--max-legs packs each wave into at most N legs, keeping the wave rule', () => {
