@@ -74,8 +74,12 @@ export type RecordedInputs = Omit<BuildKeyMaterial, 'reads' | 'commandLineBuildA
   commandLineBuildArgs?: string[];
   /** BUILD_KEY_VERSION the key was computed with; records written before version 2 lack it (version 1). */
   keyVersion?: number;
-  /** Per-file digests of the context (see ContextHash.files). Not keyed as such: `context` covers them. */
-  contextFiles: Record<string, string>;
+  /**
+   * Per-file digests of the context (see ContextHash.files). Not keyed as such: `context` covers them.
+   * image-info keeps them; image labels do not (a context of 100,000 files would not fit on the
+   * `docker build` command line), so a record read from labels lacks them.
+   */
+  contextFiles?: Record<string, string>;
 };
 
 /** The format version of a record's build key. */

@@ -11,7 +11,11 @@ import type { FromImageRecord, InputsRecord, PlatformRecord } from './types.js';
 export const LABEL_BUILD_KEY = 'dev.imagewright.build-key';
 /** JSON array of FromImageRecord: every image the build read. */
 export const LABEL_FROM_IMAGES = 'dev.imagewright.from-images';
-/** JSON InputsRecord: what the build key was computed from, so a changed key can be explained. */
+/**
+ * JSON InputsRecord without `contextFiles`: what the build key was computed from, so a changed key can
+ * be explained. The per-file list stays in image-info: a label is one `docker build` argument, which
+ * Linux limits to 128 KB, and a context may hold any number of files.
+ */
 export const LABEL_INPUTS = 'dev.imagewright.inputs';
 
 /** The part of a platform's record its image carries. */
@@ -28,9 +32,14 @@ export function recordLabels(record: LabelledRecord): Record<string, string> {
   return {
     [LABEL_BUILD_KEY]: record.buildKey,
     [LABEL_FROM_IMAGES]: JSON.stringify(record.fromImages),
-    ...(record.inputs ? { [LABEL_INPUTS]: JSON.stringify(record.inputs) } : {}),
+    ...(record.inputs ? { [LABEL_INPUTS]: JSON.stringify(withoutFileList(record.inputs)) } : {}),
     ...(record.platforms ? { [LABEL_PLATFORMS]: JSON.stringify(record.platforms) } : {}),
   };
+}
+
+function withoutFileList(inputs: InputsRecord): InputsRecord {
+  const { contextFiles: _keptInImageInfo, ...rest } = inputs;
+  return rest;
 }
 
 /**

@@ -204,12 +204,14 @@ function toInputs(raw: unknown, path: Path): InputsRecord {
     ...o,
     dockerfile: string(o, 'dockerfile', path),
     context: string(o, 'context', path),
-    contextFiles: stringMap(o, 'contextFiles', path),
     buildArgs: stringMap(o, 'buildArgs', path),
     platform: string(o, 'platform', path),
   } as InputsRecord & JsonObject;
   assign(inputs, 'keyVersion', keyVersion(o, path));
   assign(inputs, 'buildPlatform', optionalString(o, 'buildPlatform', path));
+  // Absent in records read from image labels.
+  assign(inputs, 'contextFiles', o.contextFiles == null ? undefined : stringMap(o, 'contextFiles', path));
+  assign(inputs, 'commandLineBuildArgs', o.commandLineBuildArgs == null ? undefined : stringList(o, 'commandLineBuildArgs', path));
   return inputs;
 }
 
@@ -260,6 +262,13 @@ function stringMap(o: JsonObject, key: string, path: Path): Record<string, strin
     if (typeof value !== 'string') throw new ShapeError([...path, key, name], `expected a string, found ${describe(value)}`);
   }
   return map as Record<string, string>;
+}
+
+function stringList(o: JsonObject, key: string, path: Path): string[] {
+  return list(o, key, path, (raw, at) => {
+    if (typeof raw !== 'string') throw new ShapeError(at, `expected a string, found ${describe(raw)}`);
+    return raw;
+  });
 }
 
 function list<T>(o: JsonObject, key: string, path: Path, item: (raw: unknown, path: Path) => T): T[] {

@@ -36,7 +36,7 @@ const FIELD_CHANGES: { [F in keyof BuildKeyMaterial]-?: (c: Comparison, old: Inp
       : [],
   context: ({ current }, old) =>
     old && old.context !== current.inputs.context
-      ? [{ ...contextChange(old.contextFiles ?? {}, current.inputs.contextFiles), old: old.context, new: current.inputs.context }]
+      ? [{ ...contextChange(old.contextFiles, current.inputs.contextFiles ?? {}), old: old.context, new: current.inputs.context }]
       : [],
   buildArgs: ({ current }, old) => {
     const oldArgs = old?.buildArgs ?? {};
@@ -106,7 +106,11 @@ function valueDigest(value: string | undefined): string | null {
   return value === undefined ? null : sha256Digest(value);
 }
 
-function contextChange(old: Record<string, string>, now: Record<string, string>): Omit<ReasonOf<'context-changed'>, 'old' | 'new'> {
+function contextChange(old: Record<string, string> | undefined, now: Record<string, string>): Omit<ReasonOf<'context-changed'>, 'old' | 'new'> {
+  if (old === undefined) {
+    // A record read from image labels: they carry no per-file list.
+    return { kind: 'context-changed', detail: 'build context changed (the previous record, read from image labels, lists no files)', added: [], removed: [], modified: [] };
+  }
   const added = Object.keys(now).filter((f) => !(f in old)).sort();
   const removed = Object.keys(old).filter((f) => !(f in now)).sort();
   const modified = Object.keys(now).filter((f) => f in old && old[f] !== now[f]).sort();

@@ -21,10 +21,33 @@ function plannedApp() {
 }
 
 describe('image labels: one module writes and reads the record', () => {
-  it('reads back exactly the record it wrote', () => {
+  it('reads back exactly the record it wrote, but the per-file list of the context, which stays in image-info', () => {
     const { app } = plannedApp();
     const record = { buildKey: app.buildKey, fromImages: app.fromImages, inputs: app.inputs };
-    assert.deepEqual(readRecordLabels(recordLabels(record), IMAGE), record);
+    const { contextFiles, ...inputs } = app.inputs;
+    assert.ok(contextFiles && Object.keys(contextFiles).length > 0);
+    assert.deepEqual(readRecordLabels(recordLabels(record), IMAGE), { ...record, inputs });
+  });
+
+  it('a context of any size makes a label of the same size; a record from labels explains a context change without files', () => {
+    const manifest = simpleManifest('r', [{ tag: 'app', dockerfile: 'app' }]);
+    const world = World.of(manifest, { 'r:app': fromOnly('debian:12') });
+    world.contexts.set('r:app', Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`files/f${i}`, sha(String(i))])));
+    const first = world.baseline();
+    const app = planOf(world.plan(first), 'r:app');
+    const labels = recordLabels({ buildKey: app.buildKey, fromImages: app.fromImages, inputs: app.inputs });
+    assert.ok((labels[LABEL_INPUTS] ?? '').length < 2048, 'no per-file list in the label');
+    // The previous run read back from labels: no file list to compare with.
+    const fromLabels = structuredClone(first);
+    for (const platform of fromLabels.repos.flatMap((r) => r.images.flatMap((i) => i.platforms))) {
+      if (platform.inputs) platform.inputs = readRecordLabels(labels, IMAGE)?.inputs;
+    }
+    world.setContextFile('r:app', 'files/f7', sha('changed'));
+    assert.deepEqual(planOf(world.plan(fromLabels), 'r:app').reasons.map((r) => r.detail), [
+      'build context changed (the previous record, read from image labels, lists no files)',
+    ]);
+    // image-info keeps the list: the file is named.
+    assert.deepEqual(planOf(world.plan(first), 'r:app').reasons.map((r) => r.detail), ['build context changed: modified files/f7']);
   });
 
   it('an image without a build key label has no record; missing optional labels read as none', () => {
@@ -78,7 +101,8 @@ describe('build requests: pure decisions of the executor', () => {
     assert.equal(labels.revision, 'abc');
     assert.equal(labels['org.opencontainers.image.base.name'], `${REGISTRY}/r:base`);
     const identity = { dockerfile: app.platform.dockerfile, simpleTags: app.tags, osType: 'Linux', osVersion: app.platform.osVersion, architecture: 'amd64' };
-    assert.deepEqual(readRecordLabels(labels, IMAGE), { buildKey: app.buildKey, fromImages: app.fromImages, inputs: app.inputs, platforms: [identity] });
+    const { contextFiles: _inImageInfo, ...inputs } = app.inputs;
+    assert.deepEqual(readRecordLabels(labels, IMAGE), { buildKey: app.buildKey, fromImages: app.fromImages, inputs, platforms: [identity] });
   });
 
   it('labels: an image built for several platforms (identical inputs) names each one\'s identity; a bad identity is a LabelError', () => {
