@@ -91,3 +91,15 @@ export function isLoopbackRegistry(host: string): boolean {
   const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0] ?? '';
   return name === 'localhost' || name === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(name);
 }
+
+/** What a reference resolved to for one platform (the registry resolves; the planner keys on it). */
+export interface ResolvedImage {
+  /** The normalized reference that was resolved, e.g. `127.0.0.1:5000/base/busybox:1`. */
+  ref: string;
+  /** Digest of the per-platform image manifest: the one to compare. */
+  digest: string;
+  /** Digest of the index (manifest list) the platform entry was picked from, when the tag names an index. */
+  indexDigest?: string;
+  /** Media type of the per-platform manifest. */
+  mediaType: string;
+}

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError, Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import type { PlatformFilter } from '../manifest/index.js';
+import type { PlatformFilter } from '../plan/index.js';
 import { escapeControl } from '../paths.js';
 import { SecretValue, type BuildSecret } from '../secret.js';
 

@@ -4,3 +4,4 @@ export { planBuilds, reuseCandidates } from './planner.js';
 export { recordedIndexes } from './indexes.js';
 export { indexName, planCounts, planHasWork, renderPlanJson, renderPlanText } from './render.js';
 export type { Decision, IndexPlan, IndexReason, Plan, PlanInput, PlatformPlan, PlatformSources, Reason, ReasonKind } from './types.js';
+export { filteredGraph, filteredPlan, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from './select.js';

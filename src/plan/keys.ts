@@ -5,7 +5,7 @@ import { findPlatformRecord } from '../imageinfo/index.js';
 import type { InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { ManifestPlatform } from '../manifest/types.js';
 import { formatPlatform, manifestTargetPlatform } from '../platform.js';
-import type { ResolvedImage } from '../registry/types.js';
+import type { ResolvedImage } from '../reference.js';
 import type { SecretValue } from '../secret.js';
 import type { PlanInput } from './types.js';
 

@@ -4,7 +4,7 @@ import type { BuildGraph } from '../graph/types.js';
 import type { FromImageRecord, ImageInfo, InputsRecord, PlatformRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
 import type { IndexEntry } from '../platform.js';
-import type { ResolvedImage } from '../registry/types.js';
+import type { ResolvedImage } from '../reference.js';
 import type { SecretValue } from '../secret.js';
 
 /** Everything the planner decides from. Gathered by the shell (file system, registry); the planner does no I/O. */

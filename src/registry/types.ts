@@ -1,16 +1,8 @@
 /** The registry's read side as the rest of imagewright sees it. */
 import type { TargetPlatform } from '../platform.js';
+import type { ResolvedImage } from '../reference.js';
 
-export interface ResolvedImage {
-  /** The normalized reference that was resolved, e.g. `127.0.0.1:5000/base/busybox:1`. */
-  ref: string;
-  /** Digest of the per-platform image manifest: the one to compare. */
-  digest: string;
-  /** Digest of the index (manifest list) the platform entry was picked from, when the tag names an index. */
-  indexDigest?: string;
-  /** Media type of the per-platform manifest. */
-  mediaType: string;
-}
+export type { ResolvedImage } from '../reference.js';
 
 /**
  * What planning needs from a registry. Implementations resolve each distinct (reference, platform)

@@ -5,13 +5,8 @@
 import { resolve } from 'node:path';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock, type ProgressMode } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
-import { OptionError } from '../errors.js';
-import { subgraph } from '../graph/index.js';
-import type { BuildGraph } from '../graph/types.js';
-import { describeFilter, isEmptyFilter, matchesFilter, type PlatformFilter } from '../manifest/index.js';
-import type { Manifest } from '../manifest/types.js';
-import { computeLegs, findLeg, legInput } from '../matrix/index.js';
-import type { Plan, PlatformPlan } from '../plan/types.js';
+import { filteredGraph, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
+import type { Plan } from '../plan/types.js';
 import type { RegistryClient } from '../registry/index.js';
 import { binfmtProbe, type EmulationProbe } from '../execute/emulation.js';
 import type { SkipReason } from '../execute/index.js';
@@ -63,6 +58,9 @@ const NO_ENGINE: Engine = {
   build: () => Promise.reject(new Error('internal: a build was started although none was planned')),
   push: () => Promise.reject(new Error('internal: a push was started although no build was planned')),
 };
+
+/** The commands' way to `build`'s exit rule (see execute/progress.ts). */
+export { onlyUnbuildableSkipped } from '../execute/index.js';
 
 export async function buildRepository(options: BuildOptions): Promise<BuildOutcome> {
   const outFile = options.imageInfoOut ?? options.imageInfoFile;
@@ -127,111 +125,10 @@ async function checkPlatforms(planned: PlanResult, plan: Plan, options: BuildOpt
 }
 
 /**
- * Keep only the platforms the filters select (ImageBuilder's --os-type, --architecture, --os-version,
- * --path). An upstream that must build but is left out would make its dependents read a stale
- * image, so that is refused.
- */
-export function selectPlatforms(plan: Plan, graph: BuildGraph, filter: PlatformFilter): Plan {
-  const selected = filteredPlan(plan, filter);
-  if (selected !== plan) checkUpstreamsSelected(plan, graph, selected.platforms, filterOptions(filter));
-  return selected;
-}
-
-/**
- * The plan of the platforms the filters select, for showing (`plan`): each keyed as in the whole
- * plan, against its real upstreams. A filter that selects nothing is a mistake worth saying.
- */
-export function filteredPlan(plan: Plan, filter: PlatformFilter): Plan {
-  if (isEmptyFilter(filter)) return plan;
-  const selected = plan.platforms.filter((p) => matchesFilter(p.platform, filter));
-  if (selected.length === 0) throw noMatch(filter);
-  return selectedPlan(plan, selected);
-}
-
-/** The manifest platforms the filters select; throws when none is. */
-export function filteredGraph(graph: BuildGraph, filter: PlatformFilter): BuildGraph {
-  if (isEmptyFilter(filter)) return graph;
-  const selected = subgraph(graph, (p) => matchesFilter(p, filter));
-  if (selected.order.length === 0) throw noMatch(filter);
-  return selected;
-}
-
-function noMatch(filter: PlatformFilter): OptionError {
-  const option = filterOptions(filter);
-  const values = [filter.osTypes, filter.architectures, filter.osVersions, filter.paths].flatMap((v) => v ?? []).join(', ');
-  return new OptionError(option, `${values} matches no platform${option === '--path' ? "'s Dockerfile" : ''}`);
-}
-
-/** The filter options given, for messages: `--path`, `--os-type, --architecture`. */
-function filterOptions(filter: PlatformFilter): string {
-  return describeFilter(filter)
-    .split(' ')
-    .filter((word, i, words) => word.startsWith('--') && words.indexOf(word) === i)
-    .join(', ');
-}
-
-/**
- * Keep only the platforms of the matrix leg `name` (the legs `imagewright matrix` computes from the
- * same manifest and --max-legs; they never depend on the plan).
- */
-export function selectLeg(plan: Plan, graph: BuildGraph, name: string, maxLegs: number | undefined): Plan {
-  const matrix = computeLegs(legInput(graph), maxLegs === undefined ? {} : { maxLegs });
-  const leg = findLeg(matrix, name);
-  if (!leg) {
-    const known = matrix.legs.map((l) => l.name).join(', ');
-    throw new OptionError('--leg', `no leg is named ${name}${maxLegs === undefined ? '' : ` with --max-legs ${maxLegs}`}; the legs are: ${known}`);
-  }
-  const ids = new Set(leg.platformIds);
-  const selected = plan.platforms.filter((p) => ids.has(p.id));
-  checkUpstreamsSelected(plan, graph, selected, '--leg');
-  return selectedPlan(plan, selected);
-}
-
-/** The selected platforms, and the indexes whose platforms are all among them. */
-function selectedPlan(plan: Plan, selected: PlatformPlan[]): Plan {
-  const ids = new Set(selected.map((p) => p.id));
-  return { platforms: selected, indexes: plan.indexes.filter((index) => index.platforms.every((id) => ids.has(id))) };
-}
-
-/**
- * An upstream that must build but is left out would make its dependents read a stale (or missing)
- * image. The graph's edges say who reads whom, whatever the dependent's own reasons are.
- */
-function checkUpstreamsSelected(plan: Plan, graph: BuildGraph, selected: Plan['platforms'], option: string): void {
-  const chosen = new Set(selected.map((p) => p.id));
-  const byId = new Map(plan.platforms.map((p) => [p.id, p]));
-  for (const edge of graph.edges) {
-    if (!chosen.has(edge.to) || chosen.has(edge.from)) continue;
-    const upstream = byId.get(edge.from);
-    if (upstream?.decision !== 'build') continue;
-    const fix =
-      option === '--leg'
-        ? 'build the earlier waves first and pass their merged image-info as --image-info'
-        : option === '--path'
-          ? `add ${upstream.dockerfile}`
-          : `build ${edge.from} first, or select it too`;
-    throw new OptionError(option, `${edge.to} needs ${edge.from} built first, and ${option} leaves it out; ${fix}`);
-  }
-}
-
-/** Images with shared tags of which the run builds some platforms but not all (`repo\0imageIndex`). */
-function partlySelectedImages(manifest: Manifest, plan: Plan): Set<string> {
-  const chosen = new Set(plan.platforms.map((p) => p.id));
-  const partly = new Set<string>();
-  for (const repo of manifest.repos) {
-    repo.images.forEach((image, i) => {
-      const inRun = image.platforms.filter((p) => chosen.has(p.id)).length;
-      if (image.sharedTags.length > 0 && inRun > 0 && inRun < image.platforms.length) partly.add(`${repo.name}\0${i}`);
-    });
-  }
-  return partly;
-}
-
-/**
  * The index of an image whose other platforms build elsewhere (another leg, or outside --path) is
  * not this run's to publish: `publish-manifest` does it after the legs. Said so, and not a failure.
  */
-function deferIndexes(progress: BuildProgress, deferred: ReadonlySet<string>): BuildProgress {
+function deferIndexes(progress: BuildProgress, deferred: DeferredIndexes): BuildProgress {
   if (deferred.size === 0) return progress;
   return {
     begin: (platforms) => progress.begin?.(platforms),
@@ -242,7 +139,7 @@ function deferIndexes(progress: BuildProgress, deferred: ReadonlySet<string>): B
     skipped: (plan, skip) => progress.skipped(plan, skip),
     index: (outcome) =>
       progress.index(
-        outcome.problem && deferred.has(`${outcome.repo}\0${outcome.imageIndex}`)
+        outcome.problem && deferred.has(outcome)
           ? { ...outcome, problem: 'other platforms build elsewhere; left to publish-manifest' }
           : outcome,
       ),
@@ -250,9 +147,9 @@ function deferIndexes(progress: BuildProgress, deferred: ReadonlySet<string>): B
   };
 }
 
-function withoutDeferred(result: BuildRunResult, deferred: ReadonlySet<string>): BuildRunResult {
+function withoutDeferred(result: BuildRunResult, deferred: DeferredIndexes): BuildRunResult {
   if (deferred.size === 0) return result;
-  const indexes = result.indexes.filter((i) => !(i.problem && deferred.has(`${i.repo}\0${i.imageIndex}`)));
+  const indexes = result.indexes.filter((i) => !(i.problem && deferred.has(i)));
   return { ...result, indexes, ok: runSucceeded(result.failures, result.skipped, indexes) };
 }
 

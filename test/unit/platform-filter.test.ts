@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { OptionError } from '../../src/errors.js';
 import { describeFilter, matchesFilter, type FilterablePlatform } from '../../src/manifest/index.js';
 import { computeLegs, legInput } from '../../src/matrix/index.js';
-import { filteredGraph, filteredPlan, selectLeg, selectPlatforms } from '../../src/shell/execute.js';
+import { filteredGraph, filteredPlan, selectLeg, selectPlatforms } from '../../src/plan/index.js';
 import { fromOnly, makeManifest, REGISTRY, World } from '../helpers/plan-fixtures.js';
 
 const p = (dockerfile: string, os: string, osVersion: string, architecture: string, variant?: string): FilterablePlatform => ({

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { renderGraphDot, renderGraphJson, renderGraphMermaid } from '../../graph/index.js';
-import { filteredGraph } from '../../shell/execute.js';
+import { filteredGraph } from '../../plan/index.js';
 import { loadRepository } from '../../shell/plan.js';
 import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';

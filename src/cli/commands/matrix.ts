@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { computeLegs, githubMatrix, githubOutputLines, legInput, renderAzureMatrix, renderMatrixJson, type Matrix } from '../../matrix/index.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { planCounts } from '../../plan/index.js';
-import { filteredGraph, filteredPlan } from '../../shell/execute.js';
+import { filteredGraph, filteredPlan } from '../../plan/index.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
 import { type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, buildArgOptions, type CommandLineBuildArgs } from '../options.js';
 import { warn } from '../output.js';

@@ -1,10 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { acquireLock } from '../../execute/index.js';
-import { InputError } from '../../errors.js';
-import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, withManifestRepoNames, writeImageInfo, type ImageInfo } from '../../imageinfo/index.js';
-import { loadManifest } from '../../manifest/index.js';
-import { manifestOptions, type ManifestCommandOptions } from '../options.js';
+import { mergeLegFiles } from '../../shell/merge-image-info.js';
+import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
 
@@ -39,32 +35,15 @@ different runs. Pass the previous image-info as --base (or as --out), never as a
       ]),
     )
     .action(async (legFiles: string[], options: MergeCommandOptions) => {
-      const lock = await acquireLock(options.out, { warn });
-      try {
-        const baseFile = options.base ?? (existsSync(options.out) ? options.out : undefined);
-        const base = baseFile ? await readRequired(baseFile) : undefined;
-        const legs = await Promise.all(legFiles.map(async (file) => ({ file, info: await readRequired(file) })));
-        let merged = mergeImageInfo(base, legs);
-        if (options.publish) {
-          const manifest = await loadManifest(options.manifest, {
-            vars: options.var,
-            warn,
-            registryOverride: options.registryOverride,
-            repoPrefix: options.repoPrefix,
-          });
-          merged = removePlatformsNotInManifest(withManifestRepoNames(merged, manifest), manifest);
-        }
-        await writeImageInfo(options.out, merged);
-        const count = merged.repos.reduce((n, r) => n + r.images.reduce((m, i) => m + i.platforms.length, 0), 0);
-        process.stderr.write(`merged ${legFiles.length} leg file(s)${baseFile ? ` over ${baseFile}` : ''} into ${options.out}: ${count} platform record(s)\n`);
-      } finally {
-        await lock.release();
-      }
+      const { baseFile, platformCount } = await mergeLegFiles({
+        legFiles,
+        out: options.out,
+        ...(options.base !== undefined ? { base: options.base } : {}),
+        ...(options.publish
+          ? { publish: manifestLoadOptions(options) }
+          : {}),
+        warn,
+      });
+      process.stderr.write(`merged ${legFiles.length} leg file(s)${baseFile ? ` over ${baseFile}` : ''} into ${options.out}: ${platformCount} platform record(s)\n`);
     });
-}
-
-async function readRequired(file: string): Promise<ImageInfo> {
-  const info = await readImageInfo(file);
-  if (!info) throw new InputError(file, undefined, 'no such image-info file');
-  return info;
 }

@@ -5,7 +5,7 @@ import { renderPlanGithub, planGithubOutputs } from '../../plan/github.js';
 import { planHasWork, renderPlanJson, renderPlanText } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
-import { filteredPlan } from '../../shell/execute.js';
+import { filteredPlan } from '../../plan/index.js';
 import { planRepository } from '../../shell/plan.js';
 import {
   baseOverrideOptions,

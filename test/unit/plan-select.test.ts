@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OptionError } from '../../src/errors.js';
-import { selectPlatforms } from '../../src/shell/execute.js';
+import { selectPlatforms } from '../../src/plan/index.js';
 import { fromOnly, REGISTRY, simpleManifest, World } from '../helpers/plan-fixtures.js';
 
 // base ← app (FROM), plus an unrelated tool.
