@@ -59,8 +59,8 @@ const NO_ENGINE: Engine = {
   push: () => Promise.reject(new Error('internal: a push was started although no build was planned')),
 };
 
-/** The commands' way to `build`'s exit rule (see execute/progress.ts). */
-export { onlyUnbuildableSkipped } from '../execute/index.js';
+/** What `build` offers its command: the exit rule and the progress modes (see execute/progress.ts). */
+export { onlyUnbuildableSkipped, PROGRESS_MODES, type ProgressMode } from '../execute/index.js';
 
 export async function buildRepository(options: BuildOptions): Promise<BuildOutcome> {
   const outFile = options.imageInfoOut ?? options.imageInfoFile;

@@ -1,8 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
-import { PROGRESS_MODES, type ProgressMode } from '../../execute/index.js';
 import { createRegistryClient } from '../../registry/index.js';
-import { buildRepository, onlyUnbuildableSkipped } from '../../shell/execute.js';
+import { buildRepository, onlyUnbuildableSkipped, PROGRESS_MODES, type ProgressMode } from '../../shell/execute.js';
 import type { BuildSecret } from '../../secret.js';
 import {
   baseOverrideOptions,
