@@ -19,11 +19,19 @@ export function renderGraphMermaid(graph: BuildGraph): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Left to right, one cluster per repo: a repository of hundreds of platforms reads as a few boxes
+ * of related images rather than one tall column.
+ */
 export function renderGraphDot(graph: BuildGraph): string {
   const lines = ['digraph "imagewright" {', '  rankdir="LR";', '  node [shape="box"];'];
-  for (const p of graph.order) {
-    lines.push(`  ${dotString(p.id)} [label=${dotString(`${p.id}\n${p.dockerfile}`)}];`);
-  }
+  const byRepo = new Map<string, typeof graph.order>();
+  for (const p of graph.order) byRepo.set(p.repo, [...(byRepo.get(p.repo) ?? []), p]);
+  [...byRepo].forEach(([repo, platforms], i) => {
+    lines.push(`  subgraph "cluster_${i}" {`, `    label=${dotString(repo)};`);
+    for (const p of platforms) lines.push(`    ${dotString(p.id)} [label=${dotString(`${p.id}\n${p.dockerfile}`)}];`);
+    lines.push('  }');
+  });
   for (const e of graph.edges) {
     lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotString(edgeLabel(e))}];`);
   }
@@ -36,7 +44,7 @@ function edgeLabel(edge: GraphEdge): string {
 }
 
 /** Mermaid node ids allow letters, digits and underscores; distinct platform ids must stay distinct. */
-function mermaidIds(platformIds: string[]): Map<string, string> {
+export function mermaidIds(platformIds: string[]): Map<string, string> {
   const ids = new Map<string, string>();
   const used = new Set<string>();
   for (const id of platformIds) {
@@ -50,7 +58,7 @@ function mermaidIds(platformIds: string[]): Map<string, string> {
 }
 
 /** Text inside a quoted Mermaid label: characters Mermaid would parse become entity codes. */
-function mermaidText(text: string): string {
+export function mermaidText(text: string): string {
   return text.replace(/[#"<>|]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 

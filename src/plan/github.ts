@@ -4,25 +4,40 @@
  */
 import { shortDigest } from '../digest.js';
 import { describeInstruction } from './explain.js';
+import { mermaidIds, mermaidText } from '../graph/index.js';
 import { indexName, planCounts, planHasWork } from './render.js';
 import type { Plan, PlatformPlan, Reason } from './types.js';
 
 type ImageMove = Extract<Reason, { kind: 'from-image-changed' }>;
 
-export function renderPlanGithub(plan: Plan): string {
+/** Mermaid renders at most this many characters of diagram text (its default maxTextSize). */
+export const MERMAID_MAX_TEXT = 50_000;
+
+export interface GithubSummaryOptions {
+  /** Internal reads between platforms (the graph's edges): the affected subgraph is drawn from them. */
+  edges?: ReadonlyArray<{ from: string; to: string }>;
+  /** Where the HTML report is (e.g. the workflow run, which has it as an artifact). */
+  reportUrl?: string;
+}
+
+export function renderPlanGithub(plan: Plan, options: GithubSummaryOptions = {}): string {
   const stale = plan.platforms.filter((p) => p.decision === 'build');
   const total = plan.platforms.length;
   const { publish } = planCounts(plan);
   const publishing = publish > 0 ? ` **${publish} shared-tag ${indexes(publish)} to publish.**` : '';
+  const report = options.reportUrl ? `The full picture, every platform with its inputs and reasons: [HTML report](${options.reportUrl}).` : '';
   if (stale.length === 0 && publish === 0) {
-    return `## imagewright plan: up to date\n\nAll ${total} ${platforms(total)} can be reused; nothing to build.${addedTags(plan)}\n`;
+    return `## imagewright plan: up to date\n\nAll ${total} ${platforms(total)} can be reused; nothing to build.${addedTags(plan)}\n${report ? `\n${report}\n` : ''}`;
   }
   const sections = [
     stale.length > 0
       ? `## imagewright plan: ${stale.length} of ${total} ${platforms(total)} stale`
       : `## imagewright plan: ${publish} shared-tag ${indexes(publish)} to publish`,
     `**${stale.length} to build**, ${total - stale.length} to reuse.${publishing}${addedTags(plan)}`,
+    countsTable(plan),
+    report,
     movedImages(stale),
+    options.edges && stale.length > 0 ? affectedGraph(plan, options.edges) : '',
     stale.length > 0 ? staleTable(stale) : '',
     indexTable(plan),
   ];
@@ -36,6 +51,37 @@ export function renderPlanGithub(plan: Plan): string {
 export function planGithubOutputs(plan: Plan): string {
   const { build, publish } = planCounts(plan);
   return `stale=${planHasWork(plan)}\nbuild-count=${build}\npublish-count=${publish}\n`;
+}
+
+function countsTable(plan: Plan): string {
+  const { build, reuse, publish } = planCounts(plan);
+  const retag = plan.platforms.filter((p) => p.decision === 'reuse' && p.newTags.length > 0).length;
+  return ['| Build | Reuse | of which new tags | Indexes to publish | Platforms |', '| ---: | ---: | ---: | ---: | ---: |', `| ${build} | ${reuse} | ${retag} | ${publish} | ${plan.platforms.length} |`].join('\n');
+}
+
+/**
+ * The platforms that build, with the reused images they read directly (for context), as a Mermaid
+ * flowchart; when that is over Mermaid's text limit, a sentence instead (the table below lists them).
+ */
+function affectedGraph(plan: Plan, edges: ReadonlyArray<{ from: string; to: string }>): string {
+  const building = new Set(plan.platforms.filter((p) => p.decision === 'build').map((p) => p.id));
+  const shown = edges.filter((e) => building.has(e.to));
+  const context = new Set(shown.map((e) => e.from).filter((id) => !building.has(id)));
+  const nodes = plan.platforms.filter((p) => building.has(p.id) || context.has(p.id));
+  const ids = mermaidIds(nodes.map((p) => p.id));
+  const lines = [
+    'flowchart LR',
+    ...nodes.map((p) => `  ${ids.get(p.id)}["${mermaidText(p.id)}"]:::${p.decision}`),
+    ...shown.map((e) => `  ${ids.get(e.from)} --> ${ids.get(e.to)}`),
+    '  classDef build fill:#fde2e1,stroke:#c0392b,color:#000',
+    '  classDef reuse fill:#eeeeee,stroke:#999999,color:#555',
+  ];
+  const text = lines.join('\n');
+  const heading = `### What builds (${building.size} ${platforms(building.size)}; grey: reused images they read)`;
+  if (text.length > MERMAID_MAX_TEXT) {
+    return `${heading}\n\nThe graph of ${nodes.length} platforms is ${text.length.toLocaleString('en-US')} characters of Mermaid, over its ${MERMAID_MAX_TEXT.toLocaleString('en-US')}-character limit: the table below lists them.`;
+  }
+  return `${heading}\n\n\`\`\`mermaid\n${text}\n\`\`\``;
 }
 
 function indexes(n: number): string {

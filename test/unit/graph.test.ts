@@ -438,7 +438,7 @@ describe('graph renderers', () => {
     assert.match(out, /n_r_a_b -->\|"FROM, stage 0"\| n_r_a_b_2/);
   });
 
-  it('DOT: every id and label quoted and escaped', () => {
+  it('DOT: left to right, a cluster per repo, every id and label quoted and escaped', () => {
     const dot = renderGraphDot(graph);
     assert.equal(
       dot,
@@ -446,8 +446,14 @@ describe('graph renderers', () => {
         'digraph "imagewright" {',
         '  rankdir="LR";',
         '  node [shape="box"];',
-        '  "r:base" [label="r:base\\nsrc/base/Dockerfile"];',
-        '  "o\\"dd:x@linux/amd64" [label="o\\"dd:x@linux/amd64\\nsrc/we\\"ird\\\\path/Dockerfile"];',
+        '  subgraph "cluster_0" {',
+        '    label="r";',
+        '    "r:base" [label="r:base\\nsrc/base/Dockerfile"];',
+        '  }',
+        '  subgraph "cluster_1" {',
+        '    label="o\\"dd";',
+        '    "o\\"dd:x@linux/amd64" [label="o\\"dd:x@linux/amd64\\nsrc/we\\"ird\\\\path/Dockerfile"];',
+        '  }',
         '  "r:base" -> "o\\"dd:x@linux/amd64" [label="COPY, stage b"];',
         '}',
         '',

@@ -111,3 +111,40 @@ describe('plan --format github: step outputs', () => {
     assert.equal(planGithubOutputs(w.plan(w.baseline())), 'stale=false\nbuild-count=0\npublish-count=0\n');
   });
 });
+
+describe('plan --format github: the affected subgraph', () => {
+  it('Mermaid of the platforms that build and the reused images they read, a counts table, the report link', () => {
+    const w = world();
+    const info = w.baseline();
+    w.changeDockerfile('r:app');
+    w.bumpExternal(GOLANG);
+    const plan = w.plan(info);
+    const md = renderPlanGithub(plan, { edges: w.graph().edges, reportUrl: 'https://github.com/o/r/actions/runs/1' });
+    assert.ok(md.includes('| Build | Reuse | of which new tags | Indexes to publish | Platforms |\n| ---: | ---: | ---: | ---: | ---: |\n| 2 | 2 | 0 | 0 | 4 |'), md);
+    assert.ok(md.includes('[HTML report](https://github.com/o/r/actions/runs/1)'), md);
+    const mermaid = /```mermaid\n([\s\S]*?)\n```/.exec(md)?.[1] ?? '';
+    assert.deepEqual(mermaid.split('\n').slice(0, 5), [
+      'flowchart LR',
+      '  n_r_base["r:base"]:::reuse',
+      '  n_r_app["r:app"]:::build',
+      '  n_r_lone["r:lone"]:::build',
+      '  n_r_base --> n_r_app',
+    ]);
+    assert.doesNotMatch(mermaid, /r:tool/, 'a reused platform no built one reads is left out');
+  });
+
+  it('over Mermaid\'s 50,000 characters: a sentence instead, and the table lists every platform', () => {
+    const platforms = Array.from({ length: 2000 }, (_, i) => ({
+      id: `mcr.microsoft.com/dotnet-buildtools/prereqs:platform-with-a-long-tag-${i}`,
+      dockerfile: `src/p${i}/Dockerfile`,
+      decision: 'build',
+      reasons: [{ kind: 'new', detail: 'no previous image-info' }],
+      newTags: [],
+    })) as unknown as Plan['platforms'];
+    const edges = platforms.slice(1).map((p, i) => ({ from: platforms[i]?.id ?? '', to: p.id }));
+    const md = renderPlanGithub({ platforms, indexes: [] }, { edges });
+    assert.doesNotMatch(md, /```mermaid/);
+    assert.match(md, /The graph of 2000 platforms is [\d,]+ characters of Mermaid, over its 50,000-character limit: the table below lists them\./);
+    assert.equal(tableRows(md).length, 2000);
+  });
+});

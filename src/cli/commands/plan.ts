@@ -1,7 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
-import { renderPlanGithub, planGithubOutputs } from '../../plan/github.js';
+import { renderPlanGithub, planGithubOutputs, type GithubSummaryOptions } from '../../plan/github.js';
 import { planHasWork, renderPlanJson, renderPlanText } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { createRegistryClient } from '../../registry/index.js';
@@ -25,6 +25,7 @@ import { examples } from '../help.js';
 interface PlanCommandOptions extends ManifestCommandOptions, FilterCommandOptions {
   imageInfo?: string;
   format: 'text' | 'json' | 'github';
+  reportUrl?: string;
   cache: boolean;
   exitCode: boolean;
   insecureRegistry: string[];
@@ -49,6 +50,10 @@ export function registerPlanCommand(program: Command): void {
         .choices(['text', 'json', 'github'])
         .default('text'),
     )
+    .option(
+      '--report-url <url>',
+      'github format: link the summary to the HTML report (`imagewright report`); default on GitHub Actions: this run\'s page, where it is an artifact',
+    )
     .option('--no-cache', 'decide to build every platform')
     .option('--exit-code', `exit ${ExitCode.stale} when anything must be done: a build, new tags, a shared-tag index to create or move (for scheduled stale-image checks)`)
     .addHelpText(
@@ -71,17 +76,23 @@ export function registerPlanCommand(program: Command): void {
       });
       // Keys and decisions come from the whole manifest; the filters choose what is shown.
       const plan = filteredPlan(planned.plan, platformFilter(options));
-      if (options.format === 'github') await writeGithub(plan);
+      if (options.format === 'github') await writeGithub(plan, { edges: planned.graph.edges, reportUrl: options.reportUrl ?? githubRunUrl() });
       else process.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
       if (options.exitCode && planHasWork(plan)) process.exitCode = ExitCode.stale;
     });
 }
 
 /** The summary on stdout, and, inside a GitHub Actions step, in the job summary and the step outputs. */
-async function writeGithub(plan: Plan): Promise<void> {
-  const summary = renderPlanGithub(plan);
+async function writeGithub(plan: Plan, summaryOptions: GithubSummaryOptions): Promise<void> {
+  const summary = renderPlanGithub(plan, summaryOptions);
   process.stdout.write(summary);
   const { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile } = process.env;
   if (summaryFile) await appendFile(summaryFile, summary);
   if (outputFile) await appendFile(outputFile, planGithubOutputs(plan));
+}
+
+/** The workflow run's page on GitHub Actions, where its artifacts (the HTML report) are listed. */
+function githubRunUrl(): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: run } = process.env;
+  return server && repository && run ? `${server}/${repository}/actions/runs/${run}` : undefined;
 }
