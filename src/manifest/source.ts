@@ -4,7 +4,7 @@
  * syntax tree is built only when a message needs the line of something other than an array element,
  * or when the text is not plain JSON (comments, which ImageBuilder's reader accepts, or a syntax error).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { InputError } from '../errors.js';
@@ -116,16 +116,22 @@ export function displayName(abs: string): string {
   return rel && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) ? rel : abs;
 }
 
+/** The largest manifest file read (public manifests are a few KB); a larger one is hostile input. */
+export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Read and parse one manifest file. `blame` is where it was named (an include entry); undefined for the top file. */
 export function readSource(abs: string, display: string, blame?: Site): SourceFile {
   let text: string;
+  const refuse = (reason: string): InputError => (blame ? siteError(blame, `included file ${JSON.stringify(display)} ${reason}`) : new InputError(display, undefined, `manifest ${reason}`));
+  // A FIFO or a device (/dev/zero) would be read without end: only regular files, of a bounded size.
+  const stat = statSync(abs, { throwIfNoEntry: false });
+  if (stat && !stat.isFile()) throw refuse('is not a regular file');
+  if (stat && stat.size > MANIFEST_MAX_BYTES) throw refuse(`is larger than ${MANIFEST_MAX_BYTES} bytes`);
   try {
     // Synchronous: for one file at startup it is several times faster than the promise API.
     text = readFileSync(abs, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${String(err)})`;
-    if (blame) throw siteError(blame, `included file ${JSON.stringify(display)} ${reason}`);
-    throw new InputError(display, undefined, `manifest ${reason}`);
+    throw refuse((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${String(err)})`);
   }
   // A byte-order mark is valid at the start of a JSON file written by Windows tools.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

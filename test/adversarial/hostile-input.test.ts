@@ -3,6 +3,7 @@
  * clear exit 2 naming the file and location, within its time and memory bounds, and leaves the
  * folder as it was. docs/failure-classes.md lists the cases; keep the two in step.
  */
+import { execFileSync } from 'node:child_process';
 import { symlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -30,6 +31,26 @@ const cases: HostileCase[] = [
     setup: (root) => symlinkSync(join(root, 'outside'), join(root, 'repo', 'app')),
     args: GRAPH,
     expected: { code: 2, file: 'manifest.json', location: new RegExp(`${P0}\\.dockerfile \\(line \\d+\\)`), problem: /outside the manifest's folder/, ...SMALL },
+  },
+  {
+    name: 'an include that is a FIFO (read without end before)',
+    files: { 'repo/manifest.json': { ...oneImageManifest(), includes: ['more.json'] }, 'repo/app/Dockerfile': 'FROM scratch\n' },
+    setup: (root) => execFileSync('mkfifo', [join(root, 'repo', 'more.json')]),
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /included file "more\.json" is not a regular file/, ...SMALL },
+  },
+  {
+    name: 'an include that is a symlink to /dev/zero (read 16 GB before)',
+    files: { 'repo/manifest.json': { ...oneImageManifest(), includes: ['zero.json'] }, 'repo/app/Dockerfile': 'FROM scratch\n' },
+    setup: (root) => symlinkSync('/dev/zero', join(root, 'repo', 'zero.json')),
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /included file "zero\.json" is not a regular file/, ...SMALL },
+  },
+  {
+    name: 'a manifest over 4 MB (a 10 MB string overflowed the stack before)',
+    files: { 'repo/manifest.json': `{"registry": "127.0.0.1:5000", "x": "${'a'.repeat(10 * 1024 * 1024)}", "repos": []}\n` },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /(?:)/, problem: /^manifest is larger than 4194304 bytes/, ...SMALL },
   },
 ];
 
