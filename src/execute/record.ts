@@ -4,7 +4,8 @@ import type { PlatformRecord } from '../imageinfo/types.js';
 import type { PlatformPlan } from '../plan/types.js';
 import type { PlatformOutcome } from './types.js';
 
-export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome): PlatformRecord {
+/** `commitUrl`: ImageBuilder's link to the Dockerfile's commit, for a built image ('' when no repository is known). */
+export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, commitUrl = ''): PlatformRecord {
   const { platform } = plan;
   const fresh: PlatformRecord = {
     // ImageBuilder's spelling of the identity fields (osType `Linux`, architecture `arm32`), so its tools read ours.
@@ -20,8 +21,11 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome): Pl
     // The image is the recorded one: keep what describes it, replace what describes the inputs.
     const kept: PlatformRecord = { ...(plan.previous ?? fresh), ...withoutUndefined(fresh), isUnchanged: true };
     if (plan.previous?.created) kept.created = plan.previous.created;
+    // Required on every record ImageBuilder reads: the recorded image's, else (a record imagewright wrote before) the current one.
+    kept.commitUrl = plan.previous?.commitUrl || commitUrl;
     return kept;
   }
+  fresh.commitUrl = commitUrl;
   if (outcome.created) fresh.created = outcome.created;
   if (outcome.baseImageDigest) fresh.baseImageDigest = outcome.baseImageDigest;
   if (outcome.layers) fresh.layers = outcome.layers;

@@ -49,10 +49,10 @@ export class ImageInfoStore {
    * written at once. A plainly reused one changes nothing a rerun needs (it would be reused again),
    * so its record waits for the next write or for flush(): a no-change run writes the file once.
    */
-  recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome): Promise<void> {
+  recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome, commitUrl = ''): Promise<void> {
     const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
     // The manifest's image names all its platforms: a record none of them claims (tags renamed) is replaced.
-    const change = (info: ImageInfo): ImageInfo => upsertPlatformRecord(info, plan.platform.repo, { ...image, complete: true }, platformRecord(plan, outcome));
+    const change = (info: ImageInfo): ImageInfo => upsertPlatformRecord(info, plan.platform.repo, { ...image, complete: true }, platformRecord(plan, outcome, commitUrl));
     return this.#update(plan.platform.repo, change, outcome.action === 'reused');
   }
 

@@ -3,6 +3,7 @@
  * platform. Holds a lock on the image-info file for the whole run so two runs cannot interleave.
  */
 import { resolve } from 'node:path';
+import { commitUrlMaker } from './source-repo.js';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock, type ProgressMode } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
 import { filteredGraph, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
@@ -38,6 +39,8 @@ export interface BuildOptions extends LoadOptions {
   progressStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
   /** `--progress`; default auto. */
   progress?: ProgressMode;
+  /** ImageBuilder's --source-repo: the repository URL of commitUrl (default: the git remote origin). */
+  sourceRepo?: string;
   /** ImageBuilder's --skip-platform-check: build even on a base image whose config names another platform. */
   skipPlatformCheck?: boolean;
   /** `--secret` specifications, passed to every build. */
@@ -79,6 +82,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
     const engine = options.engine ?? (needsEngine ? await createDockerEngine({ env: process.env }) : NO_ENGINE);
     const empty = { schemaVersion: '2.0', repos: [] };
+    const commitUrl = await commitUrlMaker(planned.manifest.dir, options.sourceRepo);
     const store = outFile ? await ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : undefined) : undefined;
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
@@ -98,7 +102,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         logDir: options.logDir,
         skip,
         progress,
-        onPlatformDone: store ? (p, outcome) => store.recordPlatform(p, outcome) : undefined,
+        onPlatformDone: store ? async (p, outcome) => store.recordPlatform(p, outcome, await commitUrl(p.dockerfile)) : undefined,
         onIndexPublished: store ? (image, record) => store.recordIndex(image, record) : undefined,
         previousIndex: reference ? (image) => reference.indexRecord(image) : undefined,
       },

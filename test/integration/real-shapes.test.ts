@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { registryDigest, runImage } from '../helpers/e2e.js';
-import { ensureBaseImages, loadEngineEnv, repoRoot, uniqueRepoPrefix } from '../helpers/engine.js';
+import { ensureBaseImages, loadEngineEnv, repoRoot, run, uniqueRepoPrefix } from '../helpers/engine.js';
 import { pushImage } from '../helpers/registry-content.js';
 
 const FIXTURE = join(repoRoot, 'test', 'fixtures', 'real-shapes');
@@ -44,6 +44,10 @@ interface RecordJson {
   dockerfile: string;
   simpleTags: string[];
   digest: string;
+  osType: string;
+  osVersion: string;
+  architecture: string;
+  commitUrl?: string;
   fromImages?: Array<{ instruction: string; ref: string; digest: string; internal: boolean }>;
 }
 
@@ -71,6 +75,10 @@ class Staging {
     });
     const dir = await mkdtemp(join(tmpdir(), 'iw-shapes-'));
     await cp(FIXTURE, dir, { recursive: true });
+    // A git repository with a remote, as the real one is: image-info's commitUrl comes from it.
+    for (const args of [['init', '-q'], ['remote', 'add', 'origin', 'git@github.com:example/real-shapes.git'], ['add', '.'], ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'fixture']]) {
+      await run('git', ['-C', dir, ...args]);
+    }
     const staging = new Staging(dir, `${uniqueRepoPrefix('stage')}/`, `${registry}/${basePrefix}/base/`);
     // One write per call, so that parallel builds do not interleave; fields separated by \037.
     const script = ['#!/bin/sh', `record=$(printf '%s\\037' "$@")`, `printf '%s\\n' "$record" >> '${staging.logFile}'`, `exec '${loadEngineEnv().docker}' "$@"`, ''];
@@ -179,6 +187,14 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
     const latest = await registryDigest(staging.staged('linux-tool-latest-amd64'));
     assert.equal(latest, await registryDigest(staging.staged('linux-tool-2.0-amd64')), 'identical inputs: one image under both tags');
     assert.equal(byTag.get('linux-tool-latest-amd64')?.digest, byTag.get('linux-tool-2.0-amd64')?.digest);
+    // What ImageBuilder's ImageArtifactDetails.FromJson requires of every platform (Required.Always), typed.
+    const sha = (await run('git', ['-C', staging.dir, 'rev-parse', 'HEAD'])).stdout.trim();
+    for (const [tag, record] of byTag) {
+      for (const field of ['dockerfile', 'digest', 'osType', 'osVersion', 'architecture', 'commitUrl'] as const) {
+        assert.equal(typeof record[field], 'string', `${tag}: ${field}`);
+      }
+      assert.equal(record.commitUrl, `https://github.com/example/real-shapes/blob/${sha}/${record.dockerfile}`, `${tag}: commitUrl`);
+    }
     const builderDigest = await registryDigest(staging.staged('linux-builder-amd64'));
     for (const tag of LINUX) assert.ok((await registryDigest(staging.staged(tag))).startsWith('sha256:'), `${tag} is not staged`);
     for (const tag of BUILDER_DEPENDENTS) {

@@ -34,6 +34,7 @@ interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptio
   skipPlatformCheck: boolean;
   buildArg?: CommandLineBuildArgs;
   secret: BuildSecret[];
+  sourceRepo?: string;
 }
 
 export function registerBuildCommand(program: Command): void {
@@ -67,6 +68,7 @@ export function registerBuildCommand(program: Command): void {
       'build even when a base image\'s config names another platform than the one being built (ImageBuilder\'s option of the same name; for mislabelled bases)',
       false,
     )
+    .option('--source-repo <url>', 'repository URL for image-info\'s commitUrl, <url>/blob/<sha>/<Dockerfile> (ImageBuilder\'s option; default: the git remote origin)')
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
     .addOption(
       new Option(
@@ -105,6 +107,7 @@ export function registerBuildCommand(program: Command): void {
         secrets: options.secret,
         logDir: options.logDir,
         skipPlatformCheck: options.skipPlatformCheck,
+        sourceRepo: options.sourceRepo,
         progressStream: process.stderr,
         progress: options.progress,
       });
