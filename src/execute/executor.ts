@@ -140,7 +140,19 @@ class PlanExecutor {
   async run(): Promise<BuildRunResult> {
     const started = Date.now();
     await mkdir(this.options.logDir, { recursive: true });
-    const nodes = this.input.plan.platforms.map((p) => ({ id: p.id, upstreams: this.#upstreamsOf(p.id) }));
+    const upstreams = new Map<string, string[]>();
+    for (const edge of this.input.graph.edges) {
+      if (!this.#byId.has(edge.from)) continue;
+      const list = upstreams.get(edge.to);
+      if (list) list.push(edge.from);
+      else upstreams.set(edge.to, [edge.from]);
+    }
+    // A platform that builds the same as another (its leader) waits for it, as for an upstream.
+    const nodes = this.input.plan.platforms.map((p) => {
+      const leader = this.#leaderOf.get(p.id);
+      const ups = upstreams.get(p.id) ?? [];
+      return { id: p.id, upstreams: leader === undefined ? ups : [...ups, leader] };
+    });
     this.#progress.begin?.(this.input.plan.platforms);
     const results = await runDag(nodes, (id) => this.#runPlatform(id), {
       concurrency: this.options.jobs ?? availableParallelism(),
@@ -169,12 +181,6 @@ class PlanExecutor {
     for (let n = 2; this.#logNames.has(name); n++) name = `${base}-${n}`;
     this.#logNames.add(name);
     return join(this.options.logDir, `${name}.log`);
-  }
-
-  #upstreamsOf(id: string): string[] {
-    const upstreams = this.input.graph.edges.filter((e) => e.to === id && this.#byId.has(e.from)).map((e) => e.from);
-    const leader = this.#leaderOf.get(id);
-    return leader === undefined ? upstreams : [...upstreams, leader];
   }
 
   #settled(id: string, result: NodeResult<PlatformOutcome>): void {

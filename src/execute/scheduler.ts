@@ -44,18 +44,44 @@ export async function runDag<T>(
   run: (id: string) => Promise<T>,
   options: ScheduleOptions<T>,
 ): Promise<Map<string, NodeResult<T>>> {
-  const known = new Set(nodes.map((n) => n.id));
-  if (known.size !== nodes.length) throw new Error('scheduler: duplicate node ids');
-  const upstreams = new Map(nodes.map((n) => [n.id, [...new Set(n.upstreams)].filter((u) => known.has(u) && u !== n.id)]));
+  const position = new Map(nodes.map((n, i) => [n.id, i]));
+  if (position.size !== nodes.length) throw new Error('scheduler: duplicate node ids');
+  const upstreams = nodes.map((n) => [...new Set(n.upstreams)].filter((u) => position.has(u) && u !== n.id));
+  // Work per event is proportional to the nodes it touches, so a run of N nodes costs about N, not N².
+  const dependents: number[][] = nodes.map(() => []);
+  upstreams.forEach((ups, i) => ups.forEach((u) => dependents[position.get(u) as number]?.push(i)));
+  const waitingFor = upstreams.map((ups) => ups.length);
+  const ready = new MinHeap(nodes.flatMap((_, i) => (waitingFor[i] === 0 ? [i] : [])));
   const results = new Map<string, NodeResult<T>>();
-  const started = new Set<string>();
+  const started = new Set<number>();
   const limit = Math.max(1, Math.floor(options.concurrency));
   let running = 0;
   let firstFailure: string | undefined;
 
-  const settle = (id: string, result: NodeResult<T>): void => {
-    results.set(id, result);
-    options.onSettled?.(id, result);
+  const idAt = (i: number): string => (nodes[i] as DagNode).id;
+  const settled = (i: number): boolean => results.has(idAt(i));
+
+  const settle = (i: number, result: NodeResult<T>): void => {
+    results.set(idAt(i), result);
+    options.onSettled?.(idAt(i), result);
+    if (result.status === 'done') {
+      for (const d of dependents[i] ?? []) if (--(waitingFor[d] as number) === 0) ready.push(d);
+    } else {
+      skipBlocked(dependents[i] ?? []);
+    }
+  };
+
+  // A node whose upstream failed or was skipped is skipped, in list order so reasons chain.
+  const skipBlocked = (candidates: readonly number[]): void => {
+    const queue = new MinHeap(candidates);
+    for (let i = queue.pop(); i !== undefined; i = queue.pop()) {
+      if (settled(i) || started.has(i)) continue;
+      const reason = blockedReason((upstreams[i] ?? []), results);
+      if (!reason) continue;
+      results.set(idAt(i), { status: 'skipped', reason });
+      options.onSettled?.(idAt(i), { status: 'skipped', reason });
+      for (const d of dependents[i] ?? []) queue.push(d);
+    }
   };
 
   return new Promise((resolve, reject) => {
@@ -68,63 +94,45 @@ export async function runDag<T>(
     };
 
     const schedule = (): void => {
-      skipBlocked();
-      for (const node of nodes) {
-        if (running >= limit) break;
-        if (started.has(node.id) || results.has(node.id)) continue;
-        if (firstFailure !== undefined && !options.keepGoing) break;
-        if (!(upstreams.get(node.id) ?? []).every((u) => results.get(u)?.status === 'done')) continue;
-        start(node.id);
+      while (running < limit && (firstFailure === undefined || options.keepGoing)) {
+        const next = ready.pop();
+        if (next === undefined) break;
+        if (!settled(next) && !started.has(next)) start(next);
       }
       if (running > 0) return;
-      for (const node of nodes) {
-        if (results.has(node.id)) continue;
+      nodes.forEach((node, i) => {
+        if (settled(i)) return;
         // Nothing runs and this node never became ready: only a cycle (or a stop) leaves it here.
         if (firstFailure !== undefined && !options.keepGoing) {
-          settle(node.id, { status: 'skipped', reason: { kind: 'stopped', after: firstFailure } });
+          settle(i, { status: 'skipped', reason: { kind: 'stopped', after: firstFailure } });
         } else {
           throw new Error(`scheduler: ${node.id} can never start (dependency cycle)`);
         }
-      }
+      });
       resolve(results);
     };
 
-    // A node whose upstream failed or was skipped is skipped, in list order so reasons chain.
-    const skipBlocked = (): void => {
-      let changed = true;
-      while (changed) {
-        changed = false;
-        for (const node of nodes) {
-          if (results.has(node.id) || started.has(node.id)) continue;
-          const reason = blockedReason(upstreams.get(node.id) ?? [], results);
-          if (!reason) continue;
-          settle(node.id, { status: 'skipped', reason });
-          changed = true;
-        }
-      }
-    };
-
-    const start = (id: string): void => {
-      started.add(id);
+    const start = (i: number): void => {
+      started.add(i);
       running++;
       let outcome: Promise<T>;
       try {
-        outcome = run(id);
+        outcome = run(idAt(i));
       } catch (error) {
         outcome = Promise.reject(error);
       }
       outcome.then(
-        (value) => finish(id, { status: 'done', value }),
+        (value) => finish(i, { status: 'done', value }),
         (error: unknown) => {
-          firstFailure ??= id;
-          finish(id, { status: 'failed', error });
+          firstFailure ??= idAt(i);
+          finish(i, { status: 'failed', error });
         },
       );
     };
 
-    const finish = (id: string, result: NodeResult<T>): void => {
+    const finish = (i: number, result: NodeResult<T>): void => {
       running--;
-      settle(id, result);
+      settle(i, result);
       pump();
     };
 
@@ -134,6 +142,45 @@ export async function runDag<T>(
     }
     pump();
   });
+}
+
+/** The smallest number first: ready nodes start in list order. */
+class MinHeap {
+  readonly #items: number[] = [];
+
+  constructor(items: Iterable<number>) {
+    for (const item of items) this.push(item);
+  }
+
+  push(item: number): void {
+    const items = this.#items;
+    items.push(item);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as number) <= item) break;
+      items[i] = items[parent] as number;
+      items[parent] = item;
+      i = parent;
+    }
+  }
+
+  pop(): number | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    items[0] = last;
+    for (let i = 0; ; ) {
+      const [left, right] = [2 * i + 1, 2 * i + 2];
+      let smallest = i;
+      if (left < items.length && (items[left] as number) < (items[smallest] as number)) smallest = left;
+      if (right < items.length && (items[right] as number) < (items[smallest] as number)) smallest = right;
+      if (smallest === i) break;
+      [items[i], items[smallest]] = [items[smallest] as number, items[i] as number];
+      i = smallest;
+    }
+    return top;
+  }
 }
 
 function blockedReason<T>(upstreams: readonly string[], results: ReadonlyMap<string, NodeResult<T>>): SkipReason | undefined {

@@ -1,82 +1,104 @@
 /**
- * The image-info file during a build run: every finished platform (and published index) is written
- * at once, atomically, so an interrupted or failing run keeps everything it built.
+ * The image-info file during a build run. Records are updated in memory (an ImageInfoDocument,
+ * indexed by platform identity) and the file is rewritten atomically, so that a kill at any moment
+ * leaves the old content or the new, never a part:
+ * - a built platform's record is on disk before the platform counts as done;
+ * - a reused or re-tagged platform, and a published index, changes nothing a rerun needs (the
+ *   previous record still names an image that exists; a lost tag or index is published again), so
+ *   their records are written in batches: with the next write, at most every FLUSH_INTERVAL_MS, and
+ *   by flush() at the end. A no-change run writes the file once, or not at all when nothing changed.
  */
-import { readImageInfo, setImageManifest, upsertPlatformRecord, withManifestRepoNames, writeImageInfo } from '../imageinfo/index.js';
-import { canonicalJson } from '../digest.js';
+import { ImageInfoDocument, readImageInfo, withManifestRepoNames, writeImageInfoText } from '../imageinfo/index.js';
 import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
 import type { PlatformPlan } from '../plan/types.js';
 import { platformRecord } from './record.js';
 import type { PlatformOutcome } from './types.js';
 
+/** Longest time a batched record waits for a write while the run goes on. */
+const FLUSH_INTERVAL_MS = 5_000;
+
+export interface StoreOptions {
+  /** For tests: the clock that times batched writes. */
+  now?: () => number;
+}
+
 export class ImageInfoStore {
-  #info: ImageInfo;
-  /** Whether #info is what the file holds (read from it, or written since): then an unchanged record costs no write. */
+  readonly #document: ImageInfoDocument;
+  /** Whether the document is what the file holds (read from it, or written since): then an unchanged record costs no write. */
   #inSync: boolean;
-  /** Changes not written yet (deferred records of reused platforms). */
+  /** Changes not written yet (batched records). */
   #pending = false;
   #writes: Promise<unknown> = Promise.resolve();
+  #lastWrite: number;
+  #writtenChars = 0;
+  readonly #now: () => number;
 
   private constructor(
     readonly file: string,
     private readonly manifest: Manifest,
     info: ImageInfo,
     existed: boolean,
+    options: StoreOptions,
   ) {
-    this.#info = info;
+    this.#document = new ImageInfoDocument(info);
     this.#inSync = existed;
+    this.#now = options.now ?? Date.now;
+    this.#lastWrite = this.#now();
   }
 
   /**
    * Start from the file's content (or an empty image-info when there is no file), or from `previous`;
    * only a start from the file itself lets an unchanged record skip its write.
    */
-  static async open(file: string, manifest: Manifest, previous?: ImageInfo): Promise<ImageInfoStore> {
-    if (previous) return new ImageInfoStore(file, manifest, withManifestRepoNames(previous, manifest), false);
+  static async open(file: string, manifest: Manifest, previous?: ImageInfo, options: StoreOptions = {}): Promise<ImageInfoStore> {
+    if (previous) return new ImageInfoStore(file, manifest, withManifestRepoNames(previous, manifest), false, options);
     const read = await readImageInfo(file);
     const info = read && withManifestRepoNames(read, manifest);
     // A file whose repo names were rewritten on read is not what the next write would leave alone.
-    return new ImageInfoStore(file, manifest, info ?? { schemaVersion: '2.0', repos: [] }, read !== undefined && info === read);
+    return new ImageInfoStore(file, manifest, info ?? { schemaVersion: '2.0', repos: [] }, read !== undefined && info === read, options);
   }
 
+  /** The records as they stand (a copy of the lists; records are shared). */
   get info(): ImageInfo {
-    return this.#info;
+    return this.#document.toInfo();
+  }
+
+  /** Characters of JSON serialized (image texts and whole files) and written so far: what the store's writes cost. */
+  get serializedChars(): number {
+    return this.#document.serializedChars;
+  }
+
+  get writtenChars(): number {
+    return this.#writtenChars;
   }
 
   /**
-   * Record a finished platform (an `onPlatformDone` for executePlan). A built or retagged platform is
-   * written at once. A plainly reused one changes nothing a rerun needs (it would be reused again),
-   * so its record waits for the next write or for flush(): a no-change run writes the file once.
+   * Record a finished platform (an `onPlatformDone` for executePlan). A built platform is written
+   * at once; a reused or re-tagged one is batched (see the module comment).
    */
   recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome, commitUrl = ''): Promise<void> {
     const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
     // The manifest's image names all its platforms: a record none of them claims (tags renamed) is replaced.
-    const change = (info: ImageInfo): ImageInfo => upsertPlatformRecord(info, plan.platform.repo, { ...image, complete: true }, platformRecord(plan, outcome, commitUrl));
-    return this.#update(plan.platform.repo, change, outcome.action === 'reused');
+    const record = platformRecord(plan, outcome, commitUrl);
+    return this.#update(() => this.#document.upsertPlatform(plan.platform.repo, { ...image, complete: true }, record), outcome.action !== 'built');
   }
 
-  /** Write what reused platforms left unwritten. Call at the end of a run. */
+  /** Write what batched records left unwritten. Call at the end of a run. */
   flush(): Promise<void> {
-    return this.#update(undefined, (info) => info, false);
+    return this.#update(() => false, false);
   }
 
-  /** Record a published index and write the file (an `onIndexPublished` for executePlan). */
+  /** Record a published index (an `onIndexPublished` for executePlan); batched, as publishing it again is harmless. */
   recordIndex(which: { repo: string; imageIndex: number }, record: ManifestRecord): Promise<void> {
     const image = this.#image(which.repo, which.imageIndex);
-    return this.#update(which.repo, (info) => setImageManifest(info, which.repo, image, record), false);
+    return this.#update(() => this.#document.setManifest(which.repo, image, record), true);
   }
 
   /** The index the file records for an image (a `previousIndex` for executePlan). */
   indexRecord(which: { repo: string; imageIndex: number }): ManifestRecord | undefined {
     const image = this.#image(which.repo, which.imageIndex);
-    const sharedTags = new Set(image.sharedTags);
-    const records = this.#info.repos.find((r) => r.repo === which.repo)?.images ?? [];
-    const match = records.find((r) => {
-      const tags = r.manifest?.sharedTags ?? [];
-      return tags.length === sharedTags.size && tags.every((t) => sharedTags.has(t));
-    });
-    return match?.manifest;
+    return this.#document.imageWithSharedTags(which.repo, image.sharedTags)?.manifest;
   }
 
   #image(repo: string, imageIndex: number): ManifestImage {
@@ -85,40 +107,20 @@ export class ImageInfoStore {
     return image;
   }
 
-  /** Apply a change to one repo's records and write the file, unless the change left that repo as it was. */
-  #update(repo: string | undefined, change: (info: ImageInfo) => ImageInfo, defer: boolean): Promise<void> {
+  /** Apply a change (which says whether the file's text changed) and write the file, unless the change may wait. */
+  #update(change: () => boolean, batched: boolean): Promise<void> {
     const write = this.#writes.then(async () => {
-      const next = change(this.#info);
-      const changed = repo !== undefined && repoText(next, repo) !== repoText(this.#info, repo);
-      this.#info = next;
-      if (changed) this.#pending = true;
-      if (defer || (this.#inSync && !this.#pending)) return;
-      await writeImageInfo(this.file, next);
+      if (change()) this.#pending = true;
+      if (this.#inSync && !this.#pending) return;
+      if (batched && this.#now() - this.#lastWrite < FLUSH_INTERVAL_MS) return;
+      const text = this.#document.serialize();
+      await writeImageInfoText(this.file, text);
+      this.#writtenChars += text.length;
+      this.#lastWrite = this.#now();
       this.#inSync = true;
       this.#pending = false;
     });
     this.#writes = write.catch(() => undefined);
     return write;
   }
-}
-
-/** Canonical JSON of each record, computed once: updates copy shallowly, so untouched records keep their identity. */
-const canonicalText = new WeakMap<object, string>();
-
-function textOf(value: object): string {
-  let text = canonicalText.get(value);
-  if (text === undefined) {
-    text = canonicalJson(value);
-    canonicalText.set(value, text);
-  }
-  return text;
-}
-
-/** One repo's records as comparable text; comparing one repo, not the file, keeps a run linear in its platforms. */
-function repoText(info: ImageInfo, repo: string): string {
-  const record = info.repos.find((r) => r.repo === repo);
-  if (!record) return '';
-  return record.images
-    .map(({ platforms, manifest, ...rest }) => [canonicalJson(rest), manifest ? textOf(manifest) : '', ...platforms.map(textOf)].join('\n'))
-    .join('\n\n');
 }

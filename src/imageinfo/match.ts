@@ -44,19 +44,55 @@ export type ImageOfRecord = Pick<ImageRecord, 'productVersion' | 'manifest'>;
 
 /** The record of `platform` in `repo`, or undefined when `info` has none. */
 export function findPlatformRecord(info: ImageInfo | undefined, repo: string, platform: PlatformKey): PlatformRecord | undefined {
+  if (!info) return undefined;
   let best: PlatformRecord | undefined;
   let bestScore = -1;
-  for (const repoRecord of info?.repos ?? []) {
-    if (repoRecord.repo !== repo) continue;
+  // Only records in the platform's bucket can belong to it; in file order, so ties go to the first.
+  for (const { record, image } of recordsByBucket(info).get(repo)?.get(identityBucket(platform.dockerfile, platform.os)) ?? []) {
+    if (!recordBelongsTo(record, image, platform)) continue;
+    const score = sharedTagCount(record, platform) * 2 + (record.buildKey !== undefined ? 1 : 0);
+    if (score > bestScore) [best, bestScore] = [record, score];
+  }
+  return best;
+}
+
+/**
+ * A coarse key that a record and every platform it matches share (the Dockerfile without any
+ * trailing `/Dockerfile`, and the OS): lookups compare only the records of one bucket with the
+ * identity rule, so finding N platforms' records costs about N, not N².
+ */
+export function identityBucket(dockerfile: string, os: string): string {
+  let folder = cleanPath(dockerfile);
+  while (folder.endsWith('/Dockerfile')) folder = folder.slice(0, -'/Dockerfile'.length);
+  return `${os.toLowerCase()}\0${folder}`;
+}
+
+interface BucketEntry {
+  record: PlatformRecord;
+  image: ImageRecord;
+}
+
+/** Per image-info (treated as immutable): repo → bucket → records with their images, in file order. */
+const bucketsOf = new WeakMap<ImageInfo, Map<string, Map<string, BucketEntry[]>>>();
+
+function recordsByBucket(info: ImageInfo): Map<string, Map<string, BucketEntry[]>> {
+  let byRepo = bucketsOf.get(info);
+  if (byRepo) return byRepo;
+  byRepo = new Map();
+  for (const repoRecord of info.repos) {
+    let buckets = byRepo.get(repoRecord.repo);
+    if (!buckets) byRepo.set(repoRecord.repo, (buckets = new Map()));
     for (const image of repoRecord.images) {
       for (const record of image.platforms) {
-        if (!recordBelongsTo(record, image, platform)) continue;
-        const score = sharedTagCount(record, platform) * 2 + (record.buildKey !== undefined ? 1 : 0);
-        if (score > bestScore) [best, bestScore] = [record, score];
+        const bucket = identityBucket(record.dockerfile, record.osType);
+        const list = buckets.get(bucket);
+        if (list) list.push({ record, image });
+        else buckets.set(bucket, [{ record, image }]);
       }
     }
   }
-  return best;
+  bucketsOf.set(info, byRepo);
+  return byRepo;
 }
 
 /** The identity rule (see the top of this file). */

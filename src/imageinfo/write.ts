@@ -5,30 +5,70 @@
  * are `isUnchanged: false` and an index digest not known yet. Two-space indent, trailing newline.
  */
 import { writeFileAtomic } from '../atomic-write.js';
-import type { ImageInfo } from './types.js';
+import type { ImageInfo, ImageRecord, RepoRecord } from './types.js';
 
 type JsonObject = Record<string, unknown>;
 
 /** Writes `info` to `file` so that readers see the old content or the new, never a part. */
 export async function writeImageInfo(file: string, info: ImageInfo): Promise<void> {
+  await writeImageInfoText(file, serializeImageInfo(info));
+}
+
+/** Writes serialized image-info (`serializeImageInfo`) to `file` so that readers see the old content or the new, never a part. */
+export async function writeImageInfoText(file: string, text: string): Promise<void> {
   try {
-    await writeFileAtomic(file, serializeImageInfo(info));
+    await writeFileAtomic(file, text);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${file}: cannot write image info (${code ?? String(error)})`, { cause: error });
   }
 }
 
-/** The file content `writeImageInfo` writes. */
-export function serializeImageInfo(info: ImageInfo): string {
-  const top = ordered(info as unknown as JsonObject, ['schemaVersion', 'repos'], [], (key, value) =>
-    key === 'schemaVersion' ? '2.0' : key === 'repos' ? (value as JsonObject[]).map(repo) : value,
+/** One image record's text as it appears in the file, its lines after the first indented by `indent`. */
+export type ImageText = (image: ImageRecord, indent: string) => string;
+
+/**
+ * The file content `writeImageInfo` writes: what `JSON.stringify(…, null, 2)` writes for the
+ * ordered tree, assembled repo by repo so that a caller can pass each image's text from a cache
+ * (`imageText`): rewriting a big file after one change then costs a copy, not a serialization.
+ */
+export function serializeImageInfo(info: ImageInfo, imageText: ImageText = serializeImage): string {
+  const top = ordered(info as unknown as JsonObject, ['schemaVersion', 'repos'], [], (key, value) => (key === 'schemaVersion' ? '2.0' : value));
+  const text = objectText(top, '', (key, value, indent) =>
+    key === 'repos' ? listText(value as RepoRecord[], indent, (r, at) => repoText(r, at, imageText)) : undefined,
   );
-  return `${JSON.stringify(top, null, 2)}\n`;
+  return `${text}\n`;
 }
 
-function repo(r: JsonObject): JsonObject {
-  return ordered(r, ['repo', 'images'], [], (key, value) => (key === 'images' ? (value as JsonObject[]).map(image) : value));
+/** One image record as `serializeImageInfo` writes it at `indent`. */
+export function serializeImage(record: ImageRecord, indent: string): string {
+  return jsonAt(image(record as unknown as JsonObject), indent);
+}
+
+function repoText(r: RepoRecord, indent: string, imageText: ImageText): string {
+  const o = ordered(r as unknown as JsonObject, ['repo', 'images'], [], keep);
+  return objectText(o, indent, (key, value, at) => (key === 'images' ? listText(value as ImageRecord[], at, imageText) : undefined));
+}
+
+/** `value` as `JSON.stringify(value, null, 2)` writes it on a line indented by `indent`. */
+function jsonAt(value: unknown, indent: string): string {
+  const text = JSON.stringify(value, null, 2);
+  return indent ? text.replace(/\n/g, `\n${indent}`) : text;
+}
+
+/** An object as `JSON.stringify(o, null, 2)` writes it at `indent`; `special` may supply a value's text. */
+function objectText(o: JsonObject, indent: string, special: (key: string, value: unknown, indent: string) => string | undefined): string {
+  const keys = Object.keys(o).filter((key) => o[key] !== undefined);
+  if (keys.length === 0) return '{}';
+  const inner = `${indent}  `;
+  const lines = keys.map((key) => `${inner}${JSON.stringify(key)}: ${special(key, o[key], inner) ?? jsonAt(o[key], inner)}`);
+  return `{\n${lines.join(',\n')}\n${indent}}`;
+}
+
+function listText<T>(items: readonly T[], indent: string, itemText: (item: T, indent: string) => string): string {
+  if (items.length === 0) return '[]';
+  const inner = `${indent}  `;
+  return `[\n${items.map((item) => `${inner}${itemText(item, inner)}`).join(',\n')}\n${indent}]`;
 }
 
 function image(i: JsonObject): JsonObject {

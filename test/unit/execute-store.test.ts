@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { platformRecord } from '../../src/execute/record.js';
 import { ImageInfoStore } from '../../src/execute/store.js';
+import { ImageInfoDocument, readImageInfo, writeImageInfoText } from '../../src/imageinfo/index.js';
 import type { PlatformOutcome } from '../../src/execute/types.js';
 import type { PlatformPlan } from '../../src/plan/types.js';
 import { fromOnly, simpleManifest, World } from '../helpers/plan-fixtures.js';
@@ -76,5 +78,36 @@ describe('ImageInfoStore', () => {
     const store = await ImageInfoStore.open(file, world.manifest, { schemaVersion: '2.0', repos: [] });
     await store.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
     assert.match(await readFile(file, 'utf8'), /sha256:aaa/);
+  });
+
+  it('serializes a no-change run of 10,000 platforms in about the size of the file, not once per platform', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'image-info.json');
+    const count = 10_000;
+    const specs = Array.from({ length: count }, (_, i) => ({ tag: `t${i}`, dockerfile: `src/p${i}` }));
+    const big = World.of(simpleManifest('r', specs), Object.fromEntries(specs.map((s) => [`r:${s.tag}`, fromOnly('debian')])));
+    const image = (plan: PlatformPlan) => big.manifest.repos[0]?.images[plan.platform.imageIndex] ?? { sharedTags: [] };
+    // The state after a first build of everything.
+    const built = new ImageInfoDocument({ schemaVersion: '2.0', repos: [] });
+    for (const p of big.plan(undefined).platforms) built.upsertPlatform('r', image(p), platformRecord(p, outcome(p, `127.0.0.1:5000/r@${p.buildKey}`)));
+    await writeImageInfoText(file, built.serialize());
+
+    const plan = big.plan(await readImageInfo(file));
+    assert.ok(plan.platforms.every((p) => p.decision === 'reuse'));
+    const run = async (): Promise<ImageInfoStore> => {
+      const store = await ImageInfoStore.open(file, big.manifest);
+      for (const p of plan.platforms) await store.recordPlatform(p, { ...outcome(p, p.previous?.digest ?? ''), action: 'reused' });
+      await store.flush();
+      return store;
+    };
+    const first = await run();
+    const size = (await stat(file)).size;
+    // Each record's text once, the file once: about 2x. Rewriting the file per platform would be about 10,000x.
+    assert.ok(first.serializedChars <= 50 * size, `serialized ${first.serializedChars} characters for a file of ${size} bytes`);
+    assert.equal(first.writtenChars, size, 'the file was written more than once');
+    assert.match(await readFile(file, 'utf8'), /"isUnchanged": true/);
+    const again = await run();
+    assert.equal(again.writtenChars, 0, 'a second no-change run wrote the file');
   });
 });

@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import { InputError } from '../../src/errors.js';
 import {
   findPlatformRecord,
+  ImageInfoDocument,
   osDisplayNames,
   parseImageInfo,
   platformRecordIdentity,
@@ -454,6 +455,24 @@ describe('writing', () => {
     assert.deepEqual(Object.keys((out.fromImages as unknown as Record<string, unknown>[])[0] ?? {}), ['stage', 'instruction', 'ref', 'digest', 'internal']);
     assert.equal(out.architecture as unknown as string, 'arm32');
     assert.equal(out.osType as unknown as string, 'Linux');
+  });
+
+  test('a document updated record by record writes what JSON.stringify writes for the same records', () => {
+    const document = new ImageInfoDocument(parseImageInfo('x.json', imageBuilderFile));
+    const before = document.serialize();
+    assert.equal(before, `${imageBuilderFile}\n`);
+    const key = { sharedTags: ['9.0'], productVersion: '9.0.1' };
+    for (const arch of ['amd64', 'arm64']) {
+      const p = platform(`src/runtime-deps/9.0/noble/${arch}/Dockerfile`, 'linux', 'noble', arch, undefined, [`9.0-${arch}`]);
+      assert.equal(document.upsertPlatform('dotnet/runtime-deps', key, { ...platformRecordIdentity({ ...p, tags: [`9.0-${arch}`] }), digest: `r@${sha(arch)}` }), true);
+    }
+    const p = platform('src/runtime-deps/9.0/noble/amd64/Dockerfile', 'linux', 'noble', 'amd64', undefined, ['9.0-amd64']);
+    const same = { ...platformRecordIdentity({ ...p, tags: ['9.0-amd64'] }), digest: `r@${sha('amd64')}` };
+    assert.equal(document.upsertPlatform('dotnet/runtime-deps', key, same), false, 'an identical record was counted as a change');
+    const text = document.serialize();
+    assert.equal(text, serializeImageInfo(document.toInfo()));
+    assert.equal(text, `${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    assert.equal(document.imageWithSharedTags('dotnet/runtime-deps', ['9.0'])?.platforms.length, 2);
   });
 
   test('writes leave no temporary files behind and create the folder', async () => {
