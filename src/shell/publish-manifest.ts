@@ -29,15 +29,20 @@ export async function publishManifests(options: PublishManifestOptions): Promise
     if (!info) throw new InputError(options.imageInfoFile, undefined, 'no such image-info file');
     const store = await ImageInfoStore.open(options.imageInfoFile, manifest, info);
     let ok = true;
-    for (const repo of manifest.repos) {
-      for (const [imageIndex, image] of repo.images.entries()) {
-        if (image.sharedTags.length === 0) continue;
-        const line = await publishOne(manifest, store, options.registry, { repo: repo.name, imageIndex }, image).catch((err: unknown) => {
-          ok = false;
-          return `index   ${repo.name} [${image.sharedTags.join(', ')}] not published: ${options.describeError(err)}`;
-        });
-        options.report(line);
+    try {
+      for (const repo of manifest.repos) {
+        for (const [imageIndex, image] of repo.images.entries()) {
+          if (image.sharedTags.length === 0) continue;
+          const line = await publishOne(manifest, store, options.registry, { repo: repo.name, imageIndex }, image).catch((err: unknown) => {
+            ok = false;
+            return `index   ${repo.name} [${image.sharedTags.join(', ')}] not published: ${options.describeError(err)}`;
+          });
+          options.report(line);
+        }
       }
+    } finally {
+      // Index records are written in batches (publishing one again is harmless): write what is left.
+      await store.flush();
     }
     return ok;
   } finally {

@@ -1,7 +1,7 @@
 /**
  * Generated repositories of thousands of platforms, for the scale benchmark and the kill test of a
  * big no-change run: the files (one folder per platform, a Dockerfile and a payload each), and a
- * "built" state without building: a small distinct image pushed per platform and an image-info
+ * "built" state without building: a small distinct image pushed per platform (one manifest each) and an image-info
  * recording each as imagewright would after a build.
  *
  * Shapes: `chains` (5 deep, each level FROM the one above), `diamonds` (groups 5 deep and 4 wide,
@@ -97,33 +97,37 @@ export function writeScaleRepo(dir: string, options: ScaleOptions): ScaleRepo {
 
 /**
  * The state after a build of everything, without building: pushes a small image of its own for
- * every platform (one config blob and one manifest each, sharing one layer per repo) and writes
+ * every platform (a manifest each, sharing one layer and one config per repo) and writes
  * `imageInfo` recording each with the build key, reads and inputs the plan computes.
  */
 export async function recordScaleRepoBuilt(repo: ScaleRepo, imageInfo: string, client: RegistryClient, concurrency = 16): Promise<void> {
   const planned = await planRepository({ manifestFile: repo.manifest, imageInfoFile: join(repo.dir, 'no-image-info.json'), registry: client });
   const images = new Map<string, ManifestImage>();
   for (const r of planned.manifest.repos) r.images.forEach((image) => image.platforms.forEach((p) => images.set(p.id, image)));
+  // One layer and one config per repo; each platform's manifest differs by an annotation: one PUT per platform.
   const layer = Buffer.from('scale layer\n');
-  const layers = new Map<string, Promise<string>>();
+  const uploads = new Map<string, Promise<{ layer: string; config: string; configSize: number }>>();
+  const upload = async (repoRef: string) => {
+    const layerDigest = await client.putBlob(repoRef, layer);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+    return { layer: layerDigest, config: await client.putBlob(repoRef, config), configSize: config.length };
+  };
   const queue = [...planned.plan.platforms];
   const digests = new Map<string, string>();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
         const repoRef = `${planned.manifest.registry}/${p.platform.repo}`;
-        let layerDigest = layers.get(repoRef);
-        if (!layerDigest) layers.set(repoRef, (layerDigest = client.putBlob(repoRef, layer)));
-        const config = Buffer.from(
-          JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { platform: p.id } }, rootfs: { type: 'layers', diff_ids: [await layerDigest] } }),
-        );
-        const configDigest = await client.putBlob(repoRef, config);
+        let blobs = uploads.get(repoRef);
+        if (!blobs) uploads.set(repoRef, (blobs = upload(repoRef)));
+        const { layer: layerDigest, config, configSize } = await blobs;
         const manifest = Buffer.from(
           JSON.stringify({
             schemaVersion: 2,
             mediaType: 'application/vnd.oci.image.manifest.v1+json',
-            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-            layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: await layerDigest, size: layer.length }],
+            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: configSize },
+            layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+            annotations: { 'org.opencontainers.image.title': p.id },
           }),
         );
         const digest = await client.putManifest(`${repoRef}:${p.tags[0] ?? 'latest'}`, manifest, 'application/vnd.oci.image.manifest.v1+json');
