@@ -35,7 +35,7 @@ interface RepoState {
   /** Built on first use: slots by their index's shared tags, and by the identity buckets of their records. May hold stale entries; candidates are checked. */
   byTags?: Map<string, Set<Slot>>;
   byBucket?: Map<string, Set<Slot>>;
-  /** Whether the slots are in sort order (compareImages); undefined when not known. */
+  /** Whether the slots are in sort order (#sortKey); undefined until first needed. */
   sorted?: boolean;
 }
 
@@ -107,9 +107,14 @@ export class ImageInfoDocument {
     const slot = this.#findImage(state, imageKey, records);
     if (slot) {
       const before = slot.image;
+      const wasSorted = this.#isSorted(state);
       slot.image = change(before);
-      // A new first platform or product version may move the image out of order.
-      if (this.#sortKey(slot.image) !== this.#sortKey(before)) state.sorted = undefined;
+      // A new first platform or product version moves the image, so that the order of a sorted
+      // file does not depend on the order in which builds finished; an unsorted file keeps its order.
+      if (this.#sortKey(slot.image) !== this.#sortKey(before) && wasSorted) {
+        state.slots.splice(state.slots.indexOf(slot), 1);
+        state.slots.splice(this.#insertionPoint(state, this.#sortKey(slot.image)), 0, slot);
+      }
       this.#index(state, slot);
       return this.#imageText(slot.image) !== this.#imageText(before);
     }
@@ -124,8 +129,7 @@ export class ImageInfoDocument {
   /** Before the first slot that sorts after `key`: a binary search while the slots are in order (as imagewright writes them), else a scan. */
   #insertionPoint(state: RepoState, key: string): number {
     const { slots } = state;
-    state.sorted ??= slots.every((slot, i) => i === 0 || this.#sortKey((slots[i - 1] as Slot).image) <= this.#sortKey(slot.image));
-    if (!state.sorted) {
+    if (!this.#isSorted(state)) {
       const at = slots.findIndex((existing) => key < this.#sortKey(existing.image));
       return at < 0 ? slots.length : at;
     }
@@ -136,6 +140,13 @@ export class ImageInfoDocument {
       else low = middle + 1;
     }
     return low;
+  }
+
+  /** Whether the repo's images are in sort order (computed once; kept true by sorted insertion, and false for a file written in another order). */
+  #isSorted(state: RepoState): boolean {
+    const { slots } = state;
+    state.sorted ??= slots.every((slot, i) => i === 0 || this.#sortKey((slots[i - 1] as Slot).image) <= this.#sortKey(slot.image));
+    return state.sorted;
   }
 
   /** The repo's state, inserted in sorted position when the file has no such repo yet. */

@@ -475,6 +475,29 @@ describe('writing', () => {
     assert.equal(document.imageWithSharedTags('dotnet/runtime-deps', ['9.0'])?.platforms.length, 2);
   });
 
+  test('images of a sorted file come out in the same order whatever order their platforms finished in', () => {
+    // Image "a" holds src/a/amd64 and src/z/arm64; image "m" holds src/m/amd64: sorted by first platform, a before m.
+    const key = (tag: string, dockerfiles: string[]) => ({ sharedTags: [tag], platforms: dockerfiles.map((d) => platform(d, 'linux', 'noble', 'amd64', undefined, [d])) });
+    const images = { a: key('a', ['src/a/amd64', 'src/z/arm64']), m: key('m', ['src/m/amd64']) };
+    const finished: Array<[keyof typeof images, string]> = [
+      ['a', 'src/z/arm64'],
+      ['m', 'src/m/amd64'],
+      ['a', 'src/a/amd64'],
+    ];
+    const texts = [finished, [...finished].reverse()].map((order) => {
+      const document = new ImageInfoDocument({ schemaVersion: '2.0', repos: [] });
+      for (const [image, dockerfile] of order) {
+        document.upsertPlatform('r', images[image], record({ ...platform(dockerfile, 'linux', 'noble', 'amd64'), tags: [dockerfile] }));
+      }
+      return document.serialize();
+    });
+    assert.equal(texts[0], texts[1]);
+    assert.deepEqual(
+      (JSON.parse(texts[0] ?? '') as ImageInfo).repos[0]?.images.map((i) => i.manifest?.sharedTags),
+      [['a'], ['m']],
+    );
+  });
+
   test('writes leave no temporary files behind and create the folder', async () => {
     const dir = path.join(scratch, 'out/nested');
     const file = path.join(dir, 'image-info.json');
