@@ -109,11 +109,16 @@ export class ImageInfoDocument {
       const before = slot.image;
       const wasSorted = this.#isSorted(state);
       slot.image = change(before);
-      // A new first platform or product version moves the image, so that the order of a sorted
-      // file does not depend on the order in which builds finished; an unsorted file keeps its order.
-      if (this.#sortKey(slot.image) !== this.#sortKey(before) && wasSorted) {
-        state.slots.splice(state.slots.indexOf(slot), 1);
-        state.slots.splice(this.#insertionPoint(state, this.#sortKey(slot.image)), 0, slot);
+      if (this.#sortKey(slot.image) !== this.#sortKey(before)) {
+        // A platform added in front moves the image, so that the order of a sorted file does not
+        // depend on the order in which builds finished. Otherwise (a new product version, an
+        // unsorted file) the image keeps its place, as ImageBuilder keeps it.
+        if (wasSorted && slot.image.productVersion === before.productVersion && slot.image.platforms.length > before.platforms.length) {
+          state.slots.splice(state.slots.indexOf(slot), 1);
+          state.slots.splice(this.#insertionPoint(state, this.#sortKey(slot.image)), 0, slot);
+        } else {
+          state.sorted = undefined;
+        }
       }
       this.#index(state, slot);
       return this.#imageText(slot.image) !== this.#imageText(before);
