@@ -136,10 +136,10 @@ export async function runDag<T>(
       pump();
     };
 
-    for (const node of nodes) {
+    nodes.forEach((node, i) => {
       const reason = options.skip?.get(node.id);
-      if (reason) settle(node.id, { status: 'skipped', reason });
-    }
+      if (reason) settle(i, { status: 'skipped', reason });
+    });
     pump();
   });
 }
