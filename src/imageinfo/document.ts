@@ -11,7 +11,7 @@
  * Image records are never changed in place: an update replaces the image's record in its slot, so
  * records handed out (and the text cached for them) stay valid.
  */
-import { identityBucket, recordAsPlatformKey, recordMatchesPlatform, sameTagState, type PlatformKey } from './match.js';
+import { identityBucket, recordAsPlatformKey, recordMatchesPlatform, sameTagSet, sameTagState, type PlatformKey } from './match.js';
 import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord, RepoRecord } from './types.js';
 import { serializeImage, serializeImageInfo } from './write.js';
 
@@ -180,7 +180,7 @@ export class ImageInfoDocument {
 
   #bySharedTags(state: RepoState, sharedTags: readonly string[]): Slot | undefined {
     const candidates = this.#indexes(state).byTags.get(tagsKey(sharedTags)) ?? [];
-    return firstInFile(state, [...candidates].filter((slot) => sameSet(slot.image.manifest?.sharedTags ?? [], sharedTags)));
+    return firstInFile(state, [...candidates].filter((slot) => sameTagSet(slot.image.manifest?.sharedTags ?? [], sharedTags)));
   }
 
   #indexes(state: RepoState): Required<Pick<RepoState, 'byTags' | 'byBucket'>> {
@@ -267,11 +267,6 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
 
 function tagsKey(tags: readonly string[]): string {
   return [...new Set(tags)].sort(compareStrings).join('\u0000');
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const set = new Set(a);
-  return set.size === new Set(b).size && b.every((t) => set.has(t));
 }
 
 function platformIdentifier(p: PlatformRecord): string {
