@@ -11,7 +11,7 @@
  * Image records are never changed in place: an update replaces the image's record in its slot, so
  * records handed out (and the text cached for them) stay valid.
  */
-import { identityBucket, recordAsPlatformKey, recordMatchesPlatform, sameTagSet, sameTagState, type PlatformKey } from './match.js';
+import { equivalentProductVersions, identityBucket, recordAsPlatformKey, recordBelongsTo, recordMatchesPlatform, sameRecordIdentity, sameTagSet, sameTagState, type PlatformKey } from './match.js';
 import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord, RepoRecord } from './types.js';
 import { serializeImage, serializeImageInfo } from './write.js';
 
@@ -21,6 +21,11 @@ export interface ImageKey {
   sharedTags: string[];
   /** The manifest image's platforms; used to find the image record when shared tags do not. */
   platforms?: PlatformKey[];
+  /**
+   * `platforms` are all of the image's platforms, with their tags (the manifest's image): a record of
+   * the image that none of them claims is stale (its tags were renamed) and a new record replaces it.
+   */
+  complete?: boolean;
 }
 
 /** Where one image record lives; stays put when the record is replaced. */
@@ -175,7 +180,14 @@ export class ImageInfoDocument {
     const platforms = key.platforms ?? records.map(recordAsPlatformKey);
     const candidates = new Set<Slot>();
     for (const platform of platforms) for (const slot of this.#indexes(state).byBucket.get(identityBucket(platform.dockerfile, platform.os)) ?? []) candidates.add(slot);
-    return firstInFile(state, [...candidates].filter((slot) => imageMatches(slot.image, key, platforms)));
+    const matching = [...candidates].filter((slot) => imageCandidate(slot.image, key));
+    // The image holding a record of one of our platforms; else (a platform new to its image) one holding
+    // a record ImageBuilder would take for one of them.
+    const owning = firstInFile(
+      state,
+      matching.filter((slot) => slot.image.platforms.some((record) => platforms.some((p) => recordBelongsTo(record, slot.image, { ...p, productVersion: slot.image.productVersion })))),
+    );
+    return owning ?? firstInFile(state, matching.filter((slot) => slot.image.platforms.some((record) => platforms.some((p) => recordMatchesPlatform(record, p) && sameTagState(record, p) !== false))));
   }
 
   #bySharedTags(state: RepoState, sharedTags: readonly string[]): Slot | undefined {
@@ -218,8 +230,8 @@ const IMAGE_INDENT = ' '.repeat(6);
 /** `image` with `record` as its platform's record (replacing the one the identity rule matches, else inserted in sorted position). */
 export function withPlatformRecord(image: ImageRecord, imageKey: ImageKey, record: PlatformRecord): ImageRecord {
   const platforms = [...image.platforms];
-  const key = recordAsPlatformKey(record);
-  const index = platforms.findIndex((existing) => recordMatchesPlatform(existing, key));
+  let index = platforms.findIndex((existing) => sameRecordIdentity(existing, record, image));
+  if (index < 0 && imageKey.complete) index = platforms.findIndex((existing) => isStaleRecordOf(existing, record, image, imageKey));
   if (index >= 0) platforms[index] = record;
   else {
     let at = platforms.findIndex((existing) => compareStrings(platformIdentifier(record), platformIdentifier(existing)) < 0);
@@ -234,23 +246,20 @@ export function withPlatformRecord(image: ImageRecord, imageKey: ImageKey, recor
   return updated;
 }
 
-/** Whether `image` is the image `key` names by its platforms (when its shared tags did not find one). */
-function imageMatches(image: ImageRecord, key: ImageKey, platforms: readonly PlatformKey[]): boolean {
+/** `existing` is what ImageBuilder would take for `record`'s platform, and no platform of the image claims it. */
+function isStaleRecordOf(existing: PlatformRecord, record: PlatformRecord, image: ImageRecord, imageKey: ImageKey): boolean {
+  const key = recordAsPlatformKey(record);
+  if (!recordMatchesPlatform(existing, key) || sameTagState(existing, key) === false) return false;
+  return !(imageKey.platforms ?? []).some((p) => recordBelongsTo(existing, image, { ...p, productVersion: image.productVersion }));
+}
+
+/** Whether `image` may be the image `key` names (product version, and no index of other shared tags). */
+function imageCandidate(image: ImageRecord, key: ImageKey): boolean {
   return (
     equivalentProductVersions(image.productVersion, key.productVersion) &&
     // An index with none of our shared tags is another image, however alike its platforms.
-    !(key.sharedTags.length > 0 && (image.manifest?.sharedTags.length ?? 0) > 0 && !image.manifest?.sharedTags.some((t) => key.sharedTags.includes(t))) &&
-    image.platforms.some((record) => platforms.some((p) => recordMatchesPlatform(record, p) && sameTagState(record, p) !== false))
+    !(key.sharedTags.length > 0 && (image.manifest?.sharedTags.length ?? 0) > 0 && !image.manifest?.sharedTags.some((t) => key.sharedTags.includes(t)))
   );
-}
-
-/** Equal, or both plain versions agreeing in major.minor (ImageBuilder's rule, dotnet/docker-tools#688). */
-function equivalentProductVersions(a: string | undefined, b: string | undefined): boolean {
-  if (a === b) return true;
-  const plain = /^(\d+)\.(\d+)(\.\d+){0,2}$/;
-  const ma = a === undefined ? null : plain.exec(a);
-  const mb = b === undefined ? null : plain.exec(b);
-  return !!ma && !!mb && Number(ma[1]) === Number(mb[1]) && Number(ma[2]) === Number(mb[2]);
 }
 
 /** Of slots of one repo, the one that comes first in the file (positions are looked up only when there is a choice). */
