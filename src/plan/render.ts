@@ -59,7 +59,8 @@ function why(p: PlatformPlan): string {
   return rest.length ? `${first.detail} (+${rest.length} more)` : first.detail;
 }
 
-export function renderPlanJson(plan: Plan): string {
+/** The plan as JSON; `registryRequests`, when given, is how many requests the planning made (one per recorded image checked, plus reads). */
+export function renderPlanJson(plan: Plan, registryRequests?: number): string {
   const platforms = plan.platforms.map((p) => ({
     id: p.id,
     dockerfile: p.dockerfile,
@@ -71,7 +72,7 @@ export function renderPlanJson(plan: Plan): string {
     inputs: keyedInputs(p),
     newTags: p.newTags,
   }));
-  return `${JSON.stringify({ platforms, indexes: plan.indexes }, null, 2)}\n`;
+  return `${JSON.stringify({ platforms, indexes: plan.indexes, ...(registryRequests !== undefined && { registryRequests }) }, null, 2)}\n`;
 }
 
 /**

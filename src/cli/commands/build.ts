@@ -29,6 +29,7 @@ interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptio
   maxLegs?: number;
   imageInfoOut?: string;
   logDir: string;
+  verbose: boolean;
   progress: ProgressMode;
   insecureRegistry: string[];
   skipPlatformCheck: boolean;
@@ -69,6 +70,7 @@ export function registerBuildCommand(program: Command): void {
       false,
     )
     .option('--source-repo <url>', 'repository URL for image-info\'s commitUrl, <url>/blob/<sha>/<Dockerfile> (ImageBuilder\'s option; default: the git remote origin)')
+    .option('--verbose', 'also print on stderr how many registry requests the run made', false)
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
     .addOption(
       new Option(
@@ -111,6 +113,7 @@ export function registerBuildCommand(program: Command): void {
         progressStream: process.stderr,
         progress: options.progress,
       });
+      if (options.verbose) process.stderr.write(`registry requests: ${registry.requestCount}\n`);
       if (!result.ok && onlyUnbuildableSkipped(result)) {
         // Everything this engine can build succeeded; the rest (Windows on Linux...) is another run's.
         process.exitCode = ExitCode.skipped;

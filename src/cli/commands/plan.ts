@@ -28,6 +28,7 @@ interface PlanCommandOptions extends ManifestCommandOptions, FilterCommandOption
   reportUrl?: string;
   cache: boolean;
   exitCode: boolean;
+  verbose: boolean;
   insecureRegistry: string[];
   buildArg?: CommandLineBuildArgs;
 }
@@ -55,6 +56,7 @@ export function registerPlanCommand(program: Command): void {
       'github format: link the summary to the HTML report (`imagewright report`); default on GitHub Actions: this run\'s page, where it is an artifact',
     )
     .option('--no-cache', 'decide to build every platform')
+    .option('--verbose', 'also print on stderr how many registry requests planning made (JSON output always has registryRequests)', false)
     .option('--exit-code', `exit ${ExitCode.stale} when anything must be done: a build, new tags, a shared-tag index to create or move (for scheduled stale-image checks)`)
     .addHelpText(
       'after',
@@ -77,7 +79,8 @@ export function registerPlanCommand(program: Command): void {
       // Keys and decisions come from the whole manifest; the filters choose what is shown.
       const plan = filteredPlan(planned.plan, platformFilter(options));
       if (options.format === 'github') await writeGithub(plan, { edges: planned.graph.edges, reportUrl: options.reportUrl ?? githubRunUrl() });
-      else process.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
+      else process.stdout.write(options.format === 'json' ? renderPlanJson(plan, registry.requestCount) : renderPlanText(plan));
+      if (options.verbose) process.stderr.write(`registry requests: ${registry.requestCount}\n`);
       if (options.exitCode && planHasWork(plan)) process.exitCode = ExitCode.stale;
     });
 }
