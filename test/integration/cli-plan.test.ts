@@ -262,7 +262,10 @@ describe('plan and graph output', { timeout: 5 * 60_000 }, () => {
     const plan = await planJson(world);
     const { ids, ext, digests } = world;
     const host = registry.host;
-    assert.deepEqual(Object.keys(plan), ['platforms', 'indexes']);
+    assert.deepEqual(Object.keys(plan), ['platforms', 'indexes', 'registryRequests']);
+    // Without an image-info nothing recorded is checked: only the external images are resolved.
+    const requests = (plan as unknown as { registryRequests: unknown }).registryRequests;
+    assert.ok(typeof requests === 'number' && requests > 0 && requests < 20, `registryRequests: ${String(requests)}`);
     assert.deepEqual(
       plan.indexes.map((i) => [i.repo, i.sharedTags, i.action, i.reasons.map((r) => r.kind)]),
       [[`${world.prefix}/team/multi`, ['1'], 'create', ['new-index']]],
