@@ -40,9 +40,10 @@ export function createProgram(): Command {
     `
 Exit codes:
   0   success
-  1   a build or push failed
+  1   a build failed
   2   bad input (manifest, Dockerfile, image-info, options): the message names the file and location
-  3   registry error (authentication failure, unreachable registry), or the engine cannot
+  3   registry error (authentication failure, a push or index refused or failed, unreachable
+      registry, TLS failure, an answer that is not a manifest), or the engine cannot
       run a platform's RUN steps (no emulation for that architecture)
   4   build: platforms the engine cannot build (Windows on a Linux engine) were skipped;
       everything else succeeded

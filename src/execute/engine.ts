@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RegistryError } from '../errors.js';
 import { canonicalPlatform, parsePlatform } from '../platform.js';
 import type { TargetPlatform } from '../platform.js';
 import { displayArgv, revealArgv, SecretValue, type Arg, type BuildSecret } from '../secret.js';
@@ -54,6 +55,8 @@ export class EngineError extends Error {
     message: string,
     /** The CLI's exit status, or undefined when it could not be started. */
     readonly status?: number,
+    /** The last line the CLI wrote to stderr (secrets masked), e.g. the registry's refusal. */
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'EngineError';
@@ -189,7 +192,11 @@ export class DockerCliEngine implements Engine {
   }
 
   async push(ref: string, log: LogSink): Promise<{ digest?: string }> {
-    const output = await runLogged(this.cli.command, ['push', ref], this.#env, log, `docker push ${ref}`);
+    const output = await runLogged(this.cli.command, ['push', ref], this.#env, log, `docker push ${ref}`).catch((error: unknown) => {
+      // The registry refused, failed or is gone (the engine's words say which): a registry error, exit 3.
+      if (error instanceof EngineError) throw new RegistryError(`${error.message}${error.detail ? `: ${error.detail}` : ''}`);
+      throw error;
+    });
     const digest = /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
     return digest ? { digest } : {};
   }
@@ -261,16 +268,30 @@ function runLogged(
       if (stdout.length < 1 << 20) stdout += text;
       log.write(text);
     });
-    child.stderr.on('data', (chunk: string) => log.write(masks[1].write(chunk)));
+    let stderrTail = '';
+    child.stderr.on('data', (chunk: string) => {
+      const text = masks[1].write(chunk);
+      stderrTail = (stderrTail + text).slice(-4096);
+      log.write(text);
+    });
     child.on('error', (error: NodeJS.ErrnoException) => reject(new EngineError(`${what}: cannot run ${command}: ${error.code ?? error.message}`)));
     child.on('close', (status, signal) => {
       const rest = masks[0].end();
       stdout += rest;
-      log.write(rest + masks[1].end());
+      const errRest = masks[1].end();
+      log.write(rest + errRest);
       if (status === 0) resolve(stdout);
-      else reject(new EngineError(`${what} failed (${signal ? `signal ${signal}` : `exit status ${status}`})`, status ?? undefined));
+      else {
+        const detail = lastLine(stderrTail + errRest);
+        reject(new EngineError(`${what} failed (${signal ? `signal ${signal}` : `exit status ${status}`})`, status ?? undefined, detail));
+      }
     });
   });
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines[lines.length - 1]?.slice(0, 500);
 }
 
 /** The real probe: spawn without a shell, collect output, never reject. */

@@ -419,7 +419,8 @@ class PlanExecutor {
       await this.#serially(() => this.options.onIndexPublished?.(which, published.record));
       return this.#reportIndex(outcome);
     } catch (error) {
-      return this.#reportIndex(this.#indexProblem(plan, image, oneLine(error instanceof Error ? error.message : String(error))));
+      const problem = this.#indexProblem(plan, image, oneLine(error instanceof Error ? error.message : String(error)));
+      return this.#reportIndex({ ...problem, error });
     }
   }
 

@@ -3,6 +3,7 @@
  * the multi-arch index behind an image's shared tags.
  */
 import { digestOfReference, sha256Digest } from '../digest.js';
+import { RegistryError } from '../errors.js';
 import { sameTagSet } from '../imageinfo/match.js';
 import type { ManifestRecord } from '../imageinfo/types.js';
 import type { ManifestPlatform } from '../manifest/types.js';
@@ -51,7 +52,7 @@ export async function retag(client: ManifestClient, source: string, targets: rea
     if (to !== from) await mountReferencedBlobs(client, manifest, from, to);
     const digest = await client.putManifest(target, manifest.body, manifest.mediaType);
     if (digest !== manifest.digest) {
-      throw new Error(`retag ${target}: the registry stored ${digest}, not ${manifest.digest}`);
+      throw new RegistryError(`retag ${target}: the registry stored ${digest}, not ${manifest.digest}`);
     }
   }
   return pending;
@@ -138,7 +139,7 @@ export async function describeIndex(client: ManifestClient, platforms: readonly 
 export async function putIndex(client: ManifestClient, index: IndexDocument, tags: readonly string[]): Promise<PublishedManifest> {
   for (const tag of tags) {
     const digest = await client.putManifest(tag, index.body, index.mediaType);
-    if (digest !== index.digest) throw new Error(`publish ${tag}: the registry stored ${digest}, not ${index.digest}`);
+    if (digest !== index.digest) throw new RegistryError(`publish ${tag}: the registry stored ${digest}, not ${index.digest}`);
   }
   return { digest: index.digest, mediaType: index.mediaType, size: index.body.length };
 }

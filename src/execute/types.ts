@@ -56,6 +56,8 @@ export interface IndexOutcome {
   unchanged?: boolean;
   /** Why it was not published, when it was not. */
   problem?: string;
+  /** The error behind `problem`, when there was one (for the exit code). */
+  error?: unknown;
   /** The platform of the image that did not finish or is not part of the run, when that is why. */
   waitsFor?: string;
 }

@@ -135,7 +135,7 @@ export function readSource(abs: string, display: string, blame?: Site): SourceFi
   }
   // A byte-order mark is valid at the start of a JSON file written by Windows tools.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const value = parseValue(text, display);
+  const value = parseJsonText(text, display);
   const index = scanJson(text);
   const file = new SourceFile(abs, display, text, value, index);
   if (index.duplicate) {
@@ -151,7 +151,11 @@ export function readSource(abs: string, display: string, blame?: Site): SourceFi
   return file;
 }
 
-function parseValue(text: string, display: string): unknown {
+/**
+ * JSON (comments allowed) from `text`; a syntax error is an InputError naming `display`, line and
+ * column, that never quotes the text (a Docker config's credentials, say).
+ */
+export function parseJsonText(text: string, display: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -9,7 +9,7 @@ import { configKeyHost, defaultDockerConfigPath } from './credentials.js';
 import { MANIFEST_ACCEPT, MediaType, isIndexMediaType } from './media-types.js';
 import { canonicalPlatform, formatPlatform, matchIndexEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
 import { formatReference, isLoopbackRegistry, parseReference, type ImageReference } from '../reference.js';
-import { Transport, type HttpMethod, type HttpResponse } from './transport.js';
+import { NetworkError, Transport, type HttpMethod, type HttpResponse } from './transport.js';
 import type { RegistryReader, ResolvedImage } from './types.js';
 
 export interface RegistryClientOptions {
@@ -79,6 +79,8 @@ class HttpRegistryClient implements RegistryClient {
   readonly #transport: Transport;
   readonly #auth: Authenticator;
   readonly #insecure: Set<string>;
+  /** Registries we would speak plain HTTP to that answered that they speak only TLS. */
+  readonly #tls = new Set<string>();
   readonly #resolved = new Map<string, Promise<ResolvedImage>>();
   readonly #described = new Map<string, Promise<ManifestDescription>>();
 
@@ -135,7 +137,7 @@ class HttpRegistryClient implements RegistryClient {
       headers: { Accept: MANIFEST_ACCEPT },
     });
     if (response.status === 404) return undefined;
-    if (response.status === 200) return response;
+    if (response.status === 200) return checkManifestAnswer(formatReference(parsed), response);
     throw unexpectedAnswer(`HEAD ${formatReference(parsed)}`, response);
   }
 
@@ -250,6 +252,7 @@ class HttpRegistryClient implements RegistryClient {
     });
     if (head.status === 404) throw new ImageNotFoundError(display);
     if (head.status !== 200) throw unexpectedAnswer(`HEAD ${display}`, head);
+    checkManifestAnswer(display, head);
     const headDigest = head.headers.get('docker-content-digest') ?? parsed.digest;
     const headType = contentType(head);
     if (headDigest && headType && !isIndexMediaType(headType)) return { digest: headDigest, mediaType: headType };
@@ -269,6 +272,8 @@ class HttpRegistryClient implements RegistryClient {
     });
     if (response.status === 404) throw new ImageNotFoundError(display);
     if (response.status !== 200) throw unexpectedAnswer(`GET ${display}`, response);
+    checkManifestAnswer(display, response);
+    if (!parseJsonObject(response.body)) throw new RegistryError(`${display}: the registry answered HTTP 200 with a body that is not a manifest (not a JSON object)`);
     const computed = sha256Digest(response.body);
     const claimed = DIGEST_SYNTAX.test(reference) ? reference : response.headers.get('docker-content-digest');
     if (claimed && isSha256(claimed) && claimed !== computed) {
@@ -281,14 +286,23 @@ class HttpRegistryClient implements RegistryClient {
   /** Send one registry request, meeting an auth challenge once; a second refusal is RegistryAuthError. */
   async #send(image: ImageReference, request: RegistryRequest): Promise<HttpResponse> {
     const registry = image.registry;
-    const url = /^https?:\/\//.test(request.path) ? request.path : `${this.#baseUrl(registry)}${request.path}`;
-    const send = (authorization: string | undefined) =>
-      this.#transport.send({
-        method: request.method,
-        url,
-        headers: { ...request.headers, ...(authorization && { Authorization: authorization }) },
-        ...(request.body && { body: request.body }),
-      });
+    const urlOf = () => (/^https?:\/\//.test(request.path) ? request.path : `${this.#baseUrl(registry)}${request.path}`);
+    const send = async (authorization: string | undefined) => {
+      const url = urlOf();
+      const headers = { ...request.headers, ...(authorization && { Authorization: authorization }) };
+      const once = () => this.#transport.send({ method: request.method, url: urlOf(), headers, ...(request.body && { body: request.body }) });
+      let answer: HttpResponse;
+      try {
+        answer = await once();
+      } catch (error) {
+        // A HEAD cannot carry the answer that says so: ask once whether the registry speaks only TLS.
+        if (!(error instanceof NetworkError && error.code.startsWith('HPE_') && url.startsWith('http:') && (await this.#speaksTlsOnly(registry)))) throw error;
+        return once();
+      }
+      if (!speaksTlsOnly(url, answer)) return answer;
+      this.#tls.add(registry);
+      return once();
+    };
     let response = await send(await this.#auth.authorizationFor(registry, request.scope));
     if (response.status === 401) {
       const answer = await this.#auth.answerChallenge(registry, request.scope, response.headers.get('www-authenticate'));
@@ -311,8 +325,22 @@ class HttpRegistryClient implements RegistryClient {
     );
   }
 
+  /**
+   * Whether a registry we would speak plain HTTP to (loopback, --insecure-registry) answers that it
+   * speaks only TLS; if so, we speak TLS to it from now on.
+   */
+  async #speaksTlsOnly(registry: string): Promise<boolean> {
+    if (this.#tls.has(registry)) return true;
+    const url = `${this.#baseUrl(registry)}/v2/`;
+    const answer = await this.#transport.send({ method: 'GET', url }).catch(() => undefined);
+    if (!answer || !speaksTlsOnly(url, answer)) return false;
+    this.#tls.add(registry);
+    return true;
+  }
+
   #baseUrl(registry: string): string {
     const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+    if (this.#tls.has(registry)) return `https://${host}`;
     const plain = isLoopbackRegistry(registry) || this.#insecure.has(registry) || this.#insecure.has(hostWithoutPort(registry));
     return `${plain ? 'http' : 'https'}://${host}`;
   }
@@ -337,6 +365,13 @@ function blobPath(ref: ImageReference, digest: string): string {
   return `/v2/${ref.repository}/blobs/${digest}`;
 }
 
+/** Go's HTTPS servers (the distribution registry) answer a plain-HTTP request with this 400. */
+function speaksTlsOnly(url: string, response: HttpResponse): boolean {
+  return (
+    response.status === 400 && url.startsWith('http:') && response.body.toString('utf8', 0, 200).includes('Client sent an HTTP request to an HTTPS server')
+  );
+}
+
 function hostWithoutPort(registry: string): string {
   return registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : (registry.split(':')[0] ?? registry);
 }
@@ -345,6 +380,27 @@ function verifyDigest(where: string, digest: string, body: Buffer): void {
   if (isSha256(digest) && sha256Digest(body) !== digest) {
     throw new RegistryError(`${where}: the content does not match its digest`);
   }
+}
+
+/** Content types a manifest answer may carry: the manifest kinds, schema 1, and the generic ones some registries send. */
+const MANIFEST_CONTENT_TYPES = new Set<string>([
+  ...Object.values(MediaType),
+  'application/vnd.docker.distribution.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  'application/json',
+  'application/octet-stream',
+]);
+
+/**
+ * A 200 that is not a manifest (a proxy's HTML login page, say) is an error, never a digest. Returns
+ * the response when its content type may be a manifest's.
+ */
+function checkManifestAnswer(display: string, response: HttpResponse): HttpResponse {
+  const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type && !MANIFEST_CONTENT_TYPES.has(type) && !type.startsWith('application/vnd.oci.')) {
+    throw new RegistryError(`${display}: the registry answered HTTP 200 with ${type}, not a manifest (a proxy's login or error page?)`, 200);
+  }
+  return response;
 }
 
 function contentType(response: HttpResponse): string | undefined {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { parseJsonText } from '../manifest/index.js';
 
 export interface RegistryCredentials {
   username: string;
@@ -46,13 +47,8 @@ export function loadDockerConfig(path: string): DockerConfig {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, auths: new Map(), usesCredentialHelpers: false };
     throw new InputError(path, undefined, `cannot read: ${(error as Error).message}`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(path, undefined, `not valid JSON: ${(error as Error).message}`);
-  }
-  return parseDockerConfig(path, parsed);
+  // The syntax error names line and column only: the text around it may be a credential.
+  return parseDockerConfig(path, parseJsonText(text, path));
 }
 
 /** Interpret an already-parsed config file body. */

@@ -1,7 +1,12 @@
 /**
- * HTTP transport on Node's global fetch (undici, keep-alive): bounded concurrency, a request counter,
- * and retries of idempotent requests on connection failures and 5xx/429 answers.
+ * HTTP transport on node:http and node:https (keep-alive): bounded concurrency, a request counter,
+ * redirects, and retries of idempotent requests on connection failures and 5xx/429 answers.
+ *
+ * Not fetch: fetch refuses the "bad ports" of the fetch standard (5060, 6000, ...) and a registry may
+ * listen on any port. TLS failures are explained (which check failed, how to trust a private CA).
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { RegistryError } from '../errors.js';
 import { Semaphore } from '../limit.js';
 
@@ -51,6 +56,28 @@ const RETRYABLE_NETWORK_CODES = new Set([
 ]);
 
 const MAX_RETRY_AFTER_MS = 2_000;
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Certificate checks that fail when the registry's CA is not one Node trusts. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** The server could not be reached, or did not speak HTTP as expected; `code` is the socket's or parser's. */
+export class NetworkError extends RegistryError {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
 
 export class Transport {
   #requestCount = 0;
@@ -59,6 +86,9 @@ export class Transport {
   readonly #maxAttempts: number;
   readonly #backoffMs: number;
   readonly #timeoutMs: number;
+  // Idle sockets are unref'd by the agents, so they never keep the process alive.
+  readonly #httpAgent = new HttpAgent({ keepAlive: true });
+  readonly #httpsAgent = new HttpsAgent({ keepAlive: true });
 
   constructor(options: TransportOptions) {
     this.#semaphore = new Semaphore(options.concurrency);
@@ -85,7 +115,7 @@ export class Transport {
         const code = networkErrorCode(error);
         if (last || !RETRYABLE_NETWORK_CODES.has(code)) {
           const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-          throw new RegistryError(`${request.method} ${request.url}: ${code}${tries}`);
+          throw new NetworkError(`${request.method} ${request.url}: ${explainNetworkError(code, request.url)}${tries}`, code);
         }
         await sleep(this.#backoffMs * 2 ** (attempt - 1));
         continue;
@@ -97,15 +127,44 @@ export class Transport {
 
   async #attempt(request: HttpRequest): Promise<HttpResponse> {
     this.#requestCount++;
-    const init: RequestInit = {
-      method: request.method,
-      headers: { 'User-Agent': this.#userAgent, ...request.headers },
-      signal: AbortSignal.timeout(this.#timeoutMs),
-    };
-    if (request.body) init.body = new Uint8Array(request.body);
-    const response = await fetch(request.url, init);
-    const body = Buffer.from(await response.arrayBuffer());
-    return { status: response.status, headers: response.headers, body, url: response.url || request.url };
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    let url = new URL(request.url);
+    let method = request.method;
+    let headers: Record<string, string> = { 'User-Agent': this.#userAgent, ...request.headers };
+    let body = request.body;
+    for (let redirects = 0; ; redirects++) {
+      const answer = await this.#exchange(url, method, headers, body, signal);
+      const location = answer.headers.get('location');
+      if (!REDIRECT_STATUSES.has(answer.status) || !location || redirects >= MAX_REDIRECTS) return answer;
+      const next = new URL(location, url);
+      // As fetch does: credentials stay with their origin, and a 303 (or a redirected POST) becomes a GET.
+      if (next.origin !== url.origin) headers = withoutHeader(headers, 'authorization');
+      if (answer.status === 303 || (method === 'POST' && answer.status !== 307 && answer.status !== 308)) {
+        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        body = undefined;
+        headers = withoutHeader(withoutHeader(headers, 'content-type'), 'content-length');
+      }
+      url = next;
+    }
+  }
+
+  /** One HTTP exchange, whole body read. */
+  #exchange(url: URL, method: HttpMethod, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal): Promise<HttpResponse> {
+    const tls = url.protocol === 'https:';
+    const send = tls ? httpsRequest : httpRequest;
+    const requestHeaders = body ? { ...headers, 'Content-Length': String(body.length) } : headers;
+    return new Promise((resolve, reject) => {
+      const outgoing = send(url, { method, headers: requestHeaders, agent: tls ? this.#httpsAgent : this.#httpAgent, signal }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          resolve({ status: incoming.statusCode ?? 0, headers: headersOf(incoming), body: Buffer.concat(chunks), url: url.toString() });
+        });
+      });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
   }
 
   #retryDelay(response: HttpResponse, attempt: number): number {
@@ -124,13 +183,40 @@ function networkErrorCode(error: unknown): string {
   let current: unknown = error;
   let message = error instanceof Error ? error.message : String(error);
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (current.name === 'TimeoutError' || current.name === 'AbortError') return 'TimeoutError';
     const code = (current as NodeJS.ErrnoException).code;
     if (typeof code === 'string') return code;
-    if (current.name === 'TimeoutError' || current.name === 'AbortError') return 'TimeoutError';
     message = current.message;
     current = current.cause;
   }
   return message;
+}
+
+/** What a failed connection means for the user: TLS failures say which check failed and what to do. */
+function explainNetworkError(code: string, url: string): string {
+  const host = new URL(url).host;
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return `TLS: the certificate of ${host} is not signed by a trusted CA (${code}); for a private CA, set NODE_EXTRA_CA_CERTS to its PEM file`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `TLS: the certificate of ${host} is not issued for that name (${code})`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `TLS: the certificate of ${host} is not valid now (${code})`;
+  if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return `TLS: ${host} does not answer TLS (${code}); for a plain-HTTP registry, pass --insecure-registry ${host}`;
+  }
+  return code;
+}
+
+function headersOf(incoming: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue;
+    for (const each of Array.isArray(value) ? value : [value]) headers.append(name, each);
+  }
+  return headers;
+}
+
+function withoutHeader(headers: Record<string, string>, name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name));
 }
 
 function sleep(ms: number): Promise<void> {

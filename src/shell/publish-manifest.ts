@@ -20,21 +20,22 @@ export interface PublishManifestOptions extends LoadManifestOptions {
   describeError: (err: unknown) => string;
 }
 
-/** Publishes every image's index; resolves to whether all of them were published (or unchanged). */
-export async function publishManifests(options: PublishManifestOptions): Promise<boolean> {
+/** Publishes every image's index; resolves to the errors of those that could not be published (none: all were, or were unchanged). */
+export async function publishManifests(options: PublishManifestOptions): Promise<unknown[]> {
   const manifest = await loadManifest(options.manifestFile, options);
   const lock = await acquireLock(options.imageInfoFile, { warn: options.warn });
   try {
     const info = await readImageInfo(options.imageInfoFile);
     if (!info) throw new InputError(options.imageInfoFile, undefined, 'no such image-info file');
-    const store = await ImageInfoStore.open(options.imageInfoFile, manifest, info);
-    let ok = true;
+    // Opened from the file itself, so that a run that publishes nothing new leaves it untouched.
+    const store = await ImageInfoStore.open(options.imageInfoFile, manifest);
+    const errors: unknown[] = [];
     try {
       for (const repo of manifest.repos) {
         for (const [imageIndex, image] of repo.images.entries()) {
           if (image.sharedTags.length === 0) continue;
           const line = await publishOne(manifest, store, options.registry, { repo: repo.name, imageIndex }, image).catch((err: unknown) => {
-            ok = false;
+            errors.push(err);
             return `index   ${repo.name} [${image.sharedTags.join(', ')}] not published: ${options.describeError(err)}`;
           });
           options.report(line);
@@ -44,7 +45,7 @@ export async function publishManifests(options: PublishManifestOptions): Promise
       // Index records are written in batches (publishing one again is harmless): write what is left.
       await store.flush();
     }
-    return ok;
+    return errors;
   } finally {
     await lock.release();
   }

@@ -22,16 +22,24 @@ export interface FaultProxy {
   delayNext(count: number, ms: number): void;
   /** Remove a header from every forwarded response from now on (e.g. Docker-Content-Digest). */
   stripResponseHeader(name: string): void;
+  /** Answer every request from now on with HTTP 200 and an HTML login page, as a captive or corporate proxy does. */
+  serveLoginPage(): void;
+  /** Answer every request with one of these methods with `status` from now on (a registry refusing pushes). */
+  failMethods(methods: readonly string[], status: number): void;
   stop(): Promise<void>;
 }
 
-/** Start a proxy forwarding to `target` (`host:port`, plain HTTP). */
-export async function startFaultProxy(target: string): Promise<FaultProxy> {
+const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form method="post"><input name="user"></form></body></html>\n';
+
+/** Start a proxy forwarding to `target` (`host:port`, plain HTTP), on `port` (default: a free one). */
+export async function startFaultProxy(target: string, port = 0): Promise<FaultProxy> {
   const [targetHost, targetPort] = splitHostPort(target);
   // No keep-alive upstream, so stop() leaves no sockets behind.
   const agent = new Agent({ keepAlive: false });
   const faults = { resets: 0, failures: 0, failureStatus: 503, delays: 0, delayMs: 0 };
   const stripped = new Set<string>();
+  let loginPage = false;
+  const failedMethods = { methods: new Set<string>(), status: 0 };
   const requests: string[] = [];
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse) => {
@@ -50,6 +58,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   const server = createServer((incoming, outgoing) => {
     requests.push(`${incoming.method} ${incoming.url}`);
+    if (loginPage) {
+      incoming.resume();
+      outgoing.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(LOGIN_PAGE)) });
+      outgoing.end(incoming.method === 'HEAD' ? undefined : LOGIN_PAGE);
+      return;
+    }
+    if (failedMethods.methods.has(incoming.method ?? '')) {
+      incoming.resume();
+      outgoing.writeHead(failedMethods.status, { 'Content-Type': 'application/json' });
+      outgoing.end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected by the test proxy' }] }));
+      return;
+    }
     if (faults.resets > 0) {
       faults.resets--;
       incoming.socket.resetAndDestroy();
@@ -69,7 +89,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     forward(incoming, outgoing);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     host,
@@ -91,6 +114,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     stripResponseHeader: (name) => {
       stripped.add(name.toLowerCase());
+    },
+    serveLoginPage: () => {
+      loginPage = true;
+    },
+    failMethods: (methods, status) => {
+      failedMethods.methods = new Set(methods);
+      failedMethods.status = status;
     },
     stop: () =>
       new Promise<void>((resolve) => {

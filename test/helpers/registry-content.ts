@@ -4,6 +4,9 @@
  * Independent of the client under test, so the tests compare against digests computed here.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { TargetPlatform } from '../../src/platform.js';
 import type { TestRegistry } from './registry.js';
 
@@ -181,8 +184,22 @@ async function send(registry: TestRegistry, repository: string, method: string, 
   const authorization = registry.authorization(repository);
   if (authorization) headers.Authorization = authorization;
   if (contentType) headers['Content-Type'] = contentType;
+  if (body) headers['Content-Length'] = String(body.length);
   const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${registry.url}${pathOrUrl}`;
-  const response = await fetch(url, { method, headers, ...(body && { body: new Uint8Array(body) }) });
-  // Read the body now so the connection goes back to the pool.
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  // node:http(s), not fetch: a test registry may serve TLS with its own CA, or listen on a port fetch refuses.
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, { method, headers, ...(registry.caFile && { ca: readFileSync(registry.caFile) }) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const answerHeaders = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') answerHeaders.set(name, value);
+        resolve({ status: response.statusCode ?? 0, headers: answerHeaders, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

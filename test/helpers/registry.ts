@@ -4,7 +4,9 @@
  * service. Test content is pushed straight through the registry API; no engine needed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +22,19 @@ export interface StartRegistryOptions {
   password?: string;
   /** Token mode: repositories the token service never grants. */
   deniedRepositories?: string[];
+  /** Listen on this port (default: a free one). */
+  port?: number;
+  /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (TestRegistry.caFile holds it). */
+  tls?: boolean;
 }
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>`: the registry part of image references. */
   host: string;
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (`https://` with tls). */
   url: string;
+  /** With tls: the PEM file of the self-signed certificate (to trust it: NODE_EXTRA_CA_CERTS). */
+  caFile?: string;
   auth: RegistryAuthMode;
   username: string;
   password: string;
@@ -47,20 +55,23 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   let tokenServer: TokenServer | undefined;
   let registryProcess: ChildProcess | undefined;
   try {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const host = `127.0.0.1:${port}`;
     const authConfig = await authSection(auth, dir, username, password, options.deniedRepositories ?? []);
     tokenServer = authConfig.tokenServer;
+    const tls = options.tls ? selfSignedCertificate(dir) : undefined;
     const configPath = join(dir, 'config.yml');
-    writeFileSync(configPath, JSON.stringify(registryConfig(host, join(dir, 'data'), authConfig.section), null, 2));
+    writeFileSync(configPath, JSON.stringify(registryConfig(host, join(dir, 'data'), authConfig.section, tls), null, 2));
     registryProcess = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = captureOutput(registryProcess);
-    await waitUntilServing(`http://${host}`, registryProcess, output);
+    const url = `${tls ? 'https' : 'http'}://${host}`;
+    await waitUntilServing(url, tls?.certificate, registryProcess, output);
     const child = registryProcess;
     const server = tokenServer;
     return {
       host,
-      url: `http://${host}`,
+      url,
+      ...(tls && { caFile: tls.certificate }),
       auth,
       username,
       password,
@@ -81,7 +92,18 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   }
 }
 
-function registryConfig(host: string, rootDirectory: string, auth: object | undefined): object {
+/** A self-signed certificate (and key) for 127.0.0.1, made by openssl in `dir`. */
+function selfSignedCertificate(dir: string): { certificate: string; key: string } {
+  const certificate = join(dir, 'registry.crt');
+  const key = join(dir, 'registry.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', certificate,
+  ], { stdio: 'ignore' });
+  return { certificate, key };
+}
+
+function registryConfig(host: string, rootDirectory: string, auth: object | undefined, tls?: { certificate: string; key: string }): object {
   // JSON is YAML, so the config needs no YAML writer.
   return {
     version: '0.1',
@@ -91,7 +113,7 @@ function registryConfig(host: string, rootDirectory: string, auth: object | unde
       delete: { enabled: true },
       maintenance: { uploadpurging: { enabled: false } },
     },
-    http: { addr: host, secret: 'imagewright-test-secret' },
+    http: { addr: host, secret: 'imagewright-test-secret', ...(tls && { tls }) },
     ...(auth && { auth }),
   };
 }
@@ -156,22 +178,34 @@ function captureOutput(child: ChildProcess): () => string {
   return () => output;
 }
 
-async function waitUntilServing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntilServing(url: string, caFile: string | undefined, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}) before serving:\n${output()}`);
     }
     try {
-      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return;
+      // Not fetch: it refuses some ports (6000, 5060...) a test registry may listen on.
+      const status = await statusOf(`${url}/v2/`, caFile);
+      if (status === 200 || status === 401) return;
     } catch {
       // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`docker-registry did not start serving ${url} within 15 s:\n${output()}`);
+}
+
+function statusOf(url: string, caFile: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const send = url.startsWith('https:') ? httpsGet : httpGet;
+    const request = send(url, { timeout: 1000, ...(caFile && { ca: readFileSync(caFile) }) }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', reject);
+  });
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

@@ -118,9 +118,9 @@ export function registerBuildCommand(program: Command): void {
         // Everything this engine can build succeeded; the rest (Windows on Linux...) is another run's.
         process.exitCode = ExitCode.skipped;
       } else if (!result.ok) {
-        const first = result.failures[0];
-        // An authentication failure while pushing is a registry problem, not a broken Dockerfile.
-        process.exitCode = first && errorExitCode(first.error) === ExitCode.registry ? ExitCode.registry : ExitCode.failure;
+        // A push or index refused, failed or unreachable is a registry problem, not a broken Dockerfile.
+        const first = result.failures[0]?.error ?? result.indexes.find((index) => index.problem)?.error;
+        process.exitCode = first !== undefined && errorExitCode(first) === ExitCode.registry ? ExitCode.registry : ExitCode.failure;
       }
     });
 }

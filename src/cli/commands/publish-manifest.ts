@@ -3,7 +3,7 @@ import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { publishManifests } from '../../shell/publish-manifest.js';
 import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
-import { formatError, warn } from '../output.js';
+import { errorExitCode, formatError, warn } from '../output.js';
 import { examples } from '../help.js';
 
 interface PublishCommandOptions extends ManifestCommandOptions {
@@ -30,7 +30,7 @@ export function registerPublishManifestCommand(program: Command): void {
       ]),
     )
     .action(async (options: PublishCommandOptions) => {
-      const ok = await publishManifests({
+      const errors = await publishManifests({
         ...manifestLoadOptions(options),
         imageInfoFile: options.imageInfo,
         registry: createRegistryClient({ insecureRegistries: options.insecureRegistry }),
@@ -38,6 +38,10 @@ export function registerPublishManifestCommand(program: Command): void {
         report: (line) => process.stdout.write(`${line}\n`),
         describeError: formatError,
       });
-      if (!ok) process.exitCode = ExitCode.failure;
+      // A registry that refused, failed or is gone: exit 3, as every other registry error.
+      const [first] = errors;
+      if (first === undefined) return;
+      process.stderr.write(`imagewright: error: ${errors.length} index(es) not published: ${formatError(first)}\n`);
+      process.exitCode = errorExitCode(first) === ExitCode.registry ? ExitCode.registry : ExitCode.failure;
     });
 }
