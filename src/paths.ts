@@ -7,6 +7,12 @@ export function displayPath(abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) && rel.length < abs.length ? rel : abs;
 }
 
+/** Whether `target` is `dir` or lies below it (both absolute; compare real paths to see through symbolic links). */
+export function isWithin(dir: string, target: string): boolean {
+  const rel = path.relative(dir, target);
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
 /**
  * Text with every control character other than newline and tab written as `\u001b`, so that a
  * name, tag, path or argument from a hostile repository cannot drive the terminal it is shown on
@@ -15,4 +21,20 @@ export function displayPath(abs: string): string {
 export function escapeControl(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The longest message line shown; a longer one (a hostile 60 KB name quoted in it) loses its middle. */
+export const MESSAGE_MAX_CHARS = 1000;
+
+/**
+ * A message as one terminal line: newlines folded, control characters escaped, and at most
+ * MESSAGE_MAX_CHARS long. The middle goes, so that the file and location at the start and the
+ * problem at the end both stay.
+ */
+export function messageLine(text: string): string {
+  const line = escapeControl(text.replace(/\s*\n\s*/g, ' '));
+  if (line.length <= MESSAGE_MAX_CHARS) return line;
+  const head = 600;
+  const tail = 300;
+  return `${line.slice(0, head)}... (${line.length - head - tail} characters left out) ...${line.slice(-tail)}`;
 }

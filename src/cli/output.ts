@@ -1,11 +1,11 @@
 /** How errors and warnings reach the user: one line each, credentials never included. */
 import { BadInputError, EngineCapabilityError, ExitCode, RegistryAuthError, RegistryError } from '../errors.js';
-import { escapeControl } from '../paths.js';
+import { messageLine } from '../paths.js';
 
 export function formatError(err: unknown): string {
-  if (!(err instanceof Error)) return escapeControl(String(err));
+  if (!(err instanceof Error)) return messageLine(String(err));
   // Names from a repository (paths, tags, args) may hold terminal escapes: shown escaped, never raw.
-  const message = escapeControl(err.message.replace(/\s*\n\s*/g, ' '));
+  const message = messageLine(err.message);
   // The registry's own words ("access denied", "requires a login") do not say that the fix is a login.
   return err instanceof RegistryAuthError ? `authentication failed: ${message}` : message;
 }
@@ -17,5 +17,5 @@ export function errorExitCode(err: unknown): number {
 }
 
 export function warn(message: string): void {
-  process.stderr.write(`imagewright: warning: ${escapeControl(message.replace(/\s*\n\s*/g, ' '))}\n`);
+  process.stderr.write(`imagewright: warning: ${messageLine(message)}\n`);
 }

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
-import { escapeControl } from '../paths.js';
+import { messageLine } from '../paths.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerGraphCommand } from './commands/graph.js';
 import { registerMatrixCommand } from './commands/matrix.js';
@@ -26,7 +26,7 @@ export function createProgram(): Command {
     .configureHelp({ optionDescription })
     // Usage errors follow the one-line rule too: `imagewright: error: <problem> (see --help)`.
     .configureOutput({
-      outputError: (str, write) => write(`imagewright: error: ${escapeControl(str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim())} (see --help)\n`),
+      outputError: (str, write) => write(`imagewright: error: ${messageLine(str.replace(/^error: /, '').trim())} (see --help)\n`),
     })
     .exitOverride();
   registerGraphCommand(program);

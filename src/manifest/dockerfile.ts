@@ -5,6 +5,7 @@
  */
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { isWithin } from '../paths.js';
 
 export interface ResolvedDockerfile {
   /** Relative to the manifest folder, POSIX separators. */
@@ -78,8 +79,7 @@ export class DockerfileResolver {
       if (info.isSymbolicLink()) {
         const real = realpathSync.native(absolute);
         this.realDir ??= realpathSync.native(this.manifestDir);
-        const rel = path.relative(this.realDir, real);
-        if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return 'outside';
+        if (!isWithin(this.realDir, real)) return 'outside';
         info = statSync(real);
       }
       if (info.isFile()) return 'file';

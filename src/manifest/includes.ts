@@ -4,7 +4,9 @@
  * ImageBuilder reads one level of includes, each relative to the top manifest; a nested include here is
  * relative to the file naming it, which is the same thing for one level.
  */
+import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { isWithin } from '../paths.js';
 import type { RawManifestJson, RawRepoJson } from './raw.js';
 import { checkStructure } from './schema.js';
 import { at, describeSite, displayName, readSource, siteError, type Site, type SourceFile } from './source.js';
@@ -35,6 +37,8 @@ interface LoadState {
   repos: RawRepo[];
   /** Every file read so far, with the include entry that named it. */
   included: Map<string, Site | undefined>;
+  /** The top-level manifest's folder, symbolic links resolved: no include may lead outside it. */
+  repositoryReal?: string;
 }
 
 export function loadSources(mainAbs: string, mainDisplay: string, warn: (message: string) => void): ManifestSources {
@@ -57,6 +61,7 @@ function visit(abs: string, display: string, blame: Site | undefined, chain: str
   for (const [index, entry] of (json.includes ?? []).entries()) {
     const site = at(root, 'includes', index);
     const target = includeTarget(entry, site);
+    refuseOutside(target, site, state);
     if (chain.includes(target)) {
       const cycle = [...chain.slice(chain.indexOf(target)), target].map(displayName).join(' -> ');
       throw siteError(site, `include cycle: ${cycle}`);
@@ -75,6 +80,25 @@ function includeTarget(entry: string, site: Site): string {
     throw siteError(site, `include must be a path relative to this file, not ${JSON.stringify(entry)}`);
   }
   return path.resolve(path.dirname(site.file.abs), entry.replace(/\\/g, '/'));
+}
+
+/**
+ * An include that leads outside the top-level manifest's folder, by `..` or through a symbolic link,
+ * would read files the repository does not control. A missing file is left to the reader to report.
+ */
+function refuseOutside(target: string, site: Site, state: LoadState): void {
+  let real: string;
+  try {
+    real = realpathSync.native(target);
+  } catch {
+    return;
+  }
+  // The top-level file is read first, so it is the main manifest when an include is met.
+  state.repositoryReal ??= realpathSync.native(path.dirname(state.main?.abs ?? site.file.abs));
+  if (!isWithin(state.repositoryReal, real)) {
+    const through = lstatSync(target).isSymbolicLink() ? ' through a symbolic link' : '';
+    throw siteError(site, `included file ${JSON.stringify(displayName(target))} leads outside the manifest's folder${through}`);
+  }
 }
 
 /** Only the top-level manifest names the registry, as in ImageBuilder; a different value in an include is ignored. */

@@ -119,6 +119,42 @@ export function displayName(abs: string): string {
 /** The largest manifest file read (public manifests are a few KB); a larger one is hostile input. */
 export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 
+/** Deepest nesting of arrays and objects (real manifests nest about 8 deep). */
+export const MANIFEST_MAX_DEPTH = 64;
+/** Longest string or key, in characters (real manifests' are under 100). */
+export const MANIFEST_MAX_STRING = 64 * 1024;
+
+/**
+ * One pass over the text, before anything parses it, refusing nesting deeper than MANIFEST_MAX_DEPTH
+ * and strings longer than MANIFEST_MAX_STRING: a 41 KB file of brackets took 4 GB to index and a deep
+ * object overflowed the stack. Knows strings and comments; leaves syntax errors to the parser.
+ */
+function checkBounds(text: string, refuse: (offset: number, problem: string) => InputError): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+      if (i - start - 1 > MANIFEST_MAX_STRING) throw refuse(start, `string longer than ${MANIFEST_MAX_STRING} characters`);
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > MANIFEST_MAX_DEPTH) throw refuse(i, `nested deeper than ${MANIFEST_MAX_DEPTH} levels`);
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+}
+
 /** Read and parse one manifest file. `blame` is where it was named (an include entry); undefined for the top file. */
 export function readSource(abs: string, display: string, blame?: Site): SourceFile {
   let text: string;
@@ -135,6 +171,11 @@ export function readSource(abs: string, display: string, blame?: Site): SourceFi
   }
   // A byte-order mark is valid at the start of a JSON file written by Windows tools.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const source = text;
+  checkBounds(text, (offset, problem) => {
+    const { line, column } = lineColumn(source, offset);
+    return new InputError(display, `line ${line}, column ${column}`, problem);
+  });
   const value = parseJsonText(text, display);
   const index = scanJson(text);
   const file = new SourceFile(abs, display, text, value, index);

@@ -4,10 +4,10 @@
  * folder as it was. docs/failure-classes.md lists the cases; keep the two in step.
  */
 import { execFileSync } from 'node:child_process';
-import { symlinkSync, rmSync } from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertRefused, fixture, oneImageManifest, runMeasured, snapshotTree, type Expected } from '../helpers/adversarial.js';
+import { assertBounded, assertRefused, fixture, oneImageManifest, runMeasured, snapshotTree, type Bounds, type Expected } from '../helpers/adversarial.js';
 
 interface HostileCase {
   name: string;
@@ -16,11 +16,20 @@ interface HostileCase {
   /** Extra setup after the files are written (symlinks, FIFOs). */
   setup?: (dir: string) => void;
   args: string[];
-  expected: Expected;
+  /** Refused (exit 2 with one line naming file and location), or accepted within bounds. */
+  expected: Expected | Bounds;
 }
 
-/** Offline: `graph` reads the manifest and the Dockerfiles; `plan` would also hash contexts. */
+/** Offline: `graph` reads the manifest and the Dockerfiles; `plan` also hashes contexts (and reads .dockerignore). */
 const GRAPH = ['graph'];
+const PLAN = ['plan', '--image-info', 'image-info.json'];
+/** A platform whose context is `app/`, with its .dockerignore as given. */
+const withIgnore = (ignore: string | undefined, more: Record<string, string> = {}): Record<string, string | object> => ({
+  'repo/manifest.json': oneImageManifest(),
+  'repo/app/Dockerfile': 'FROM scratch\nCOPY . /\n',
+  ...(ignore === undefined ? {} : { 'repo/app/.dockerignore': ignore }),
+  ...more,
+});
 const P0 = String.raw`repos\[0\]\.images\[0\]\.platforms\[0\]`;
 const SMALL = { seconds: 15, maxRssMb: 400 };
 
@@ -44,13 +53,76 @@ const cases: HostileCase[] = [
     files: { 'repo/manifest.json': { ...oneImageManifest(), includes: ['zero.json'] }, 'repo/app/Dockerfile': 'FROM scratch\n' },
     setup: (root) => symlinkSync('/dev/zero', join(root, 'repo', 'zero.json')),
     args: GRAPH,
-    expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /included file "zero\.json" is not a regular file/, ...SMALL },
+    expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /included file "zero\.json" leads outside the manifest's folder through a symbolic link/, ...SMALL },
   },
   {
     name: 'a manifest over 4 MB (a 10 MB string overflowed the stack before)',
     files: { 'repo/manifest.json': `{"registry": "127.0.0.1:5000", "x": "${'a'.repeat(10 * 1024 * 1024)}", "repos": []}\n` },
     args: GRAPH,
     expected: { code: 2, file: 'manifest.json', location: /(?:)/, problem: /^manifest is larger than 4194304 bytes/, ...SMALL },
+  },
+  {
+    name: 'a manifest of 41 KB of nested brackets (used 4.3 GB before)',
+    files: { 'repo/manifest.json': `{"registry": "127.0.0.1:5000", "x": ${'['.repeat(20_500)}${']'.repeat(20_500)}, "repos": []}\n` },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /line 1, column 100/, problem: /nested deeper than 64 levels$/, ...SMALL },
+  },
+  {
+    name: 'a manifest of deeply nested objects (overflowed the stack before)',
+    files: { 'repo/manifest.json': `{"registry": "127.0.0.1:5000", "x": ${'{"a":'.repeat(8000)}1${'}'.repeat(8000)}, "repos": []}\n` },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /line 1, column 352/, problem: /nested deeper than 64 levels$/, ...SMALL },
+  },
+  {
+    name: 'a repository name of 1 MB, under the file size limit',
+    files: { 'repo/manifest.json': JSON.stringify({ registry: '127.0.0.1:5000', repos: [{ name: 'a'.repeat(1024 * 1024), images: [] }] }) },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /line 1, column 47/, problem: /string longer than 65536 characters$/, ...SMALL },
+  },
+  {
+    name: 'an include that is a symlink leading outside the repository',
+    files: { 'repo/manifest.json': { ...oneImageManifest(), includes: ['more.json'] }, 'repo/app/Dockerfile': 'FROM scratch\n', 'outside/more.json': { repos: [] } },
+    setup: (root) => symlinkSync(join(root, 'outside', 'more.json'), join(root, 'repo', 'more.json')),
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /included file "more\.json" leads outside the manifest's folder through a symbolic link$/, ...SMALL },
+  },
+  {
+    name: 'an include of ../ leading outside the repository',
+    files: { 'repo/manifest.json': { ...oneImageManifest(), includes: ['../outside/more.json'] }, 'repo/app/Dockerfile': 'FROM scratch\n', 'outside/more.json': { repos: [] } },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /leads outside the manifest's folder$/, ...SMALL },
+  },
+  {
+    name: 'a .dockerignore with a 31-star pattern and a long name (over 300 s before): planned',
+    files: withIgnore(`${'*a'.repeat(31)}\n`, { [`repo/app/${'a'.repeat(30)}${'b'.repeat(200)}`]: 'x' }),
+    args: PLAN,
+    expected: { code: 0, ...SMALL },
+  },
+  {
+    name: 'a .dockerignore with a malformed pattern',
+    files: withIgnore('*.md\nsrc/[a-\n'),
+    args: PLAN,
+    expected: { code: 2, file: 'app/.dockerignore', location: /line 2/, problem: /invalid pattern: a character class/, ...SMALL },
+  },
+  {
+    name: 'a .dockerignore line over 64 KiB',
+    files: withIgnore(`*.md\n${'x'.repeat(100 * 1024)}\n`),
+    args: PLAN,
+    expected: { code: 2, file: 'app/.dockerignore', location: /line 2/, problem: /line is longer than 65536 bytes/, ...SMALL },
+  },
+  {
+    name: 'a .dockerignore that is a symlink leading outside the repository',
+    files: withIgnore(undefined, { 'outside/ignore': '*.md\n' }),
+    setup: (root) => symlinkSync(join(root, 'outside', 'ignore'), join(root, 'repo', 'app', '.dockerignore')),
+    args: PLAN,
+    expected: { code: 2, file: 'app/.dockerignore', location: /(?:)/, problem: /^ignore file is a symbolic link leading outside the build context$/, ...SMALL },
+  },
+  {
+    name: 'a .dockerignore that is a FIFO',
+    files: withIgnore(undefined),
+    setup: (root) => execFileSync('mkfifo', [join(root, 'repo', 'app', '.dockerignore')]),
+    args: PLAN,
+    expected: { code: 2, file: 'app/.dockerignore', location: /(?:)/, problem: /^ignore file is not a regular file$/, ...SMALL },
   },
 ];
 
@@ -62,7 +134,8 @@ describe('hostile input: exit 2, one line naming file and location, bounded time
         testCase.setup?.(root);
         const before = snapshotTree(root);
         const run = await runMeasured(testCase.args, { cwd: join(root, 'repo'), killAfterSeconds: testCase.expected.seconds * 4 });
-        assertRefused(run, testCase.expected, root, before);
+        if ('file' in testCase.expected) assertRefused(run, testCase.expected, root, before);
+        else assertBounded(run, testCase.expected, root, before);
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
