@@ -9,6 +9,7 @@ import tseslint from 'typescript-eslint';
 export const PURE_FILES = [
   'src/plan/**/*.ts',
   'src/graph/**/*.ts',
+  'src/report/**/*.ts',
   'src/dockerfile/**/*.ts',
   'src/matrix/**/*.ts',
   'src/build-key.ts',

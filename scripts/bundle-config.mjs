@@ -2,6 +2,8 @@
 // (test/helpers/cli.ts), so that tests and benchmarks run what users run.
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
+import { build as esbuild } from 'esbuild';
+import { reportClientBuildOptions } from './report-client.mjs';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const root = new URL('../', import.meta.url);
@@ -23,6 +25,21 @@ const precompiledManifestValidator = {
   },
 };
 
+/**
+ * Replaces src/report/client-script.ts with the report page's script built now (dagre included), so
+ * the CLI carries it as a string and needs no esbuild at run time.
+ */
+const prebuiltReportClient = {
+  name: 'prebuilt-report-client',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]report[\\/]client-script\.ts$/ }, async () => {
+      const result = await esbuild({ ...reportClientBuildOptions, write: false });
+      const script = result.outputFiles[0].text;
+      return { contents: `export function reportClientScript() { return ${JSON.stringify(script)}; }\n`, loader: 'js' };
+    });
+  },
+};
+
 /** esbuild options; the caller adds `outfile`. */
 export const bundleOptions = {
   entryPoints: [new URL('src/cli/main.ts', root).pathname],
@@ -34,6 +51,6 @@ export const bundleOptions = {
   mainFields: ['module', 'main'],
   // CommonJS dependencies call require(); give the module one.
   banner: { js: "import { createRequire as __iwCreateRequire } from 'node:module'; const require = __iwCreateRequire(import.meta.url);" },
-  plugins: [precompiledManifestValidator],
+  plugins: [precompiledManifestValidator, prebuiltReportClient],
   logLevel: 'warning',
 };

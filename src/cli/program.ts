@@ -11,6 +11,7 @@ import { registerMatrixCommand } from './commands/matrix.js';
 import { registerMergeImageInfoCommand } from './commands/merge-image-info.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerPublishManifestCommand } from './commands/publish-manifest.js';
+import { registerReportCommand } from './commands/report.js';
 import { VERSION } from '../version.js';
 import { examples, optionDescription } from './help.js';
 import { errorExitCode, formatError } from './output.js';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
   registerPlanCommand(program);
   registerBuildCommand(program);
   registerMatrixCommand(program);
+  registerReportCommand(program);
   registerMergeImageInfoCommand(program);
   registerPublishManifestCommand(program);
   program.addHelpText(

@@ -39,7 +39,8 @@ export function renderGraphDot(graph: BuildGraph): string {
   return `${lines.join('\n')}\n`;
 }
 
-function edgeLabel(edge: GraphEdge): string {
+/** How a downstream reads an upstream: `FROM`, `COPY, stage build`. */
+export function edgeLabel(edge: GraphEdge): string {
   return edge.stage === '' ? edge.via : `${edge.via}, stage ${edge.stage}`;
 }
 

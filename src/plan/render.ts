@@ -1,6 +1,7 @@
 /** The plan for people (a table) and for tools (JSON). */
 import { sha256Digest } from '../digest.js';
-import type { IndexPlan, Plan, PlatformPlan } from './types.js';
+import type { FromImageRecord } from '../imageinfo/types.js';
+import type { IndexPlan, Plan, PlatformPlan, Reason } from './types.js';
 
 /** What a plan will do: platforms to build and to reuse, shared-tag indexes to publish (create or move). */
 export function planCounts(plan: Plan): { build: number; reuse: number; publish: number } {
@@ -59,8 +60,36 @@ function why(p: PlatformPlan): string {
   return rest.length ? `${first.detail} (+${rest.length} more)` : first.detail;
 }
 
-/** The plan as JSON; `registryRequests`, when given, is how many requests the planning made (one per recorded image checked, plus reads). */
-export function renderPlanJson(plan: Plan, registryRequests?: number): string {
+/** One platform of the plan as JSON: what `plan --format json` prints and `report --plan` reads back. */
+export interface PlanJsonPlatform {
+  id: string;
+  dockerfile: string;
+  tags: string[];
+  decision: PlatformPlan['decision'];
+  reasons: Reason[];
+  buildKey: string;
+  fromImages: FromImageRecord[];
+  inputs: KeyedInputs;
+  newTags: string[];
+}
+
+/** The inputs the build key covers besides the reads (`fromImages`); build arg values as digests (values may be secrets). */
+export interface KeyedInputs {
+  dockerfile: string;
+  context: string;
+  platform: string;
+  buildArgs: Record<string, string>;
+}
+
+export interface PlanJson {
+  platforms: PlanJsonPlatform[];
+  indexes: IndexPlan[];
+  /** How many requests the planning made (one per recorded image checked, plus reads). */
+  registryRequests?: number;
+}
+
+/** The plan as tools read it (`plan --format json`). */
+export function planJson(plan: Plan, registryRequests?: number): PlanJson {
   const platforms = plan.platforms.map((p) => ({
     id: p.id,
     dockerfile: p.dockerfile,
@@ -72,14 +101,15 @@ export function renderPlanJson(plan: Plan, registryRequests?: number): string {
     inputs: keyedInputs(p),
     newTags: p.newTags,
   }));
-  return `${JSON.stringify({ platforms, indexes: plan.indexes, ...(registryRequests !== undefined && { registryRequests }) }, null, 2)}\n`;
+  return { platforms, indexes: plan.indexes, ...(registryRequests !== undefined && { registryRequests }) };
 }
 
-/**
- * The inputs the build key covers besides the reads (`fromImages`): Dockerfile and context digests,
- * the platform, and build args with their values as digests (values may be secrets).
- */
-function keyedInputs(p: PlatformPlan): Record<string, unknown> {
+/** The plan as JSON; `registryRequests`, when given, is how many requests the planning made. */
+export function renderPlanJson(plan: Plan, registryRequests?: number): string {
+  return `${JSON.stringify(planJson(plan, registryRequests), null, 2)}\n`;
+}
+
+function keyedInputs(p: PlatformPlan): KeyedInputs {
   const buildArgs = Object.fromEntries(Object.entries(p.inputs.buildArgs).map(([name, value]) => [name, sha256Digest(value)]));
   return { dockerfile: p.inputs.dockerfile, context: p.inputs.context, platform: p.inputs.platform, buildArgs };
 }
