@@ -4,6 +4,7 @@
 # on the loopback address, a Docker client that runs BuildKit, and the base images the example reads.
 # Idempotent: when everything already answers it changes nothing; when the processes died it restarts them.
 # Writes .work/engine.env (DOCKER_HOST, IMAGEWRIGHT_DOCKER, IMAGEWRIGHT_REGISTRY) for `source`.
+# Also installs Debian's chromium (about 50 packages, 20-30 s once downloaded), which the HTML report's browser test drives.
 #
 # Also, on an amd64 machine, emulation for arm64 and arm/v7 RUN steps (qemu-user-static, binfmt-support) and static
 # arm64/armhf busybox binaries in $IMAGEWRIGHT_STATE_DIR/busybox/<arch>/busybox, from which tests make real multi-arch
@@ -53,6 +54,8 @@ missing_packages() {
   find_static_busybox >/dev/null || echo busybox-static
   command -v htpasswd >/dev/null || echo apache2-utils
   command -v openssl >/dev/null || echo openssl
+  # The HTML report's browser test (test/integration/report-browser.test.ts) drives Debian's chromium.
+  [ -x /usr/bin/chromium ] || echo chromium
 }
 
 ensure_packages() {
@@ -75,8 +78,9 @@ ensure_packages() {
     chmod +x "$policy"
     added_policy=1
   fi
+  # Several people (or CI steps) may install at once: wait for the dpkg lock instead of failing.
   # shellcheck disable=SC2086
-  if ! { apt-get update && apt-get install -y --no-install-recommends $pkgs; } >"$IW_LOG_DIR/apt.log" 2>&1; then
+  if ! { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends $pkgs; } >"$IW_LOG_DIR/apt.log" 2>&1; then
     [ "$added_policy" = 0 ] || rm -f "$policy"
     tail -n 25 "$IW_LOG_DIR/apt.log" >&2
     die "apt-get could not install: $pkgs"
