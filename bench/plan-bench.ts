@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { platformRecordIdentity, upsertPlatformRecord, writeImageInfo } from '../src/imageinfo/index.js';
-import type { ImageInfo } from '../src/imageinfo/types.js';
+import { ImageInfoDocument, platformRecordIdentity, writeImageInfoText } from '../src/imageinfo/index.js';
 import { createRegistryClient } from '../src/registry/index.js';
 import { planRepository } from '../src/shell/plan.js';
 import { startFaultProxy } from '../test/helpers/proxy.js';
@@ -132,9 +131,9 @@ async function main(): Promise<void> {
         }
       }),
     );
-    let info: ImageInfo = { schemaVersion: '2.0', repos: [] };
+    const document = new ImageInfoDocument({ schemaVersion: '2.0', repos: [] });
     for (const p of plan.platforms) {
-      info = upsertPlatformRecord(info, p.platform.repo, { sharedTags: p.platform.sharedTags }, {
+      document.upsertPlatform(p.platform.repo, { sharedTags: p.platform.sharedTags }, {
         ...platformRecordIdentity(p.platform),
         digest: `${process.env.BENCH_DIRECT ? registry.host : proxy.host}/${p.platform.repo}@${digests.get(p.id) ?? ''}`,
         buildKey: p.buildKey,
@@ -142,7 +141,7 @@ async function main(): Promise<void> {
         inputs: p.inputs,
       });
     }
-    await writeImageInfo(imageInfo, info);
+    await writeImageInfoText(imageInfo, document.serialize());
     before = proxy.requestCount;
     const warm = await runPlan(manifest, imageInfo);
     const warmRequests = proxy.requestCount - before;

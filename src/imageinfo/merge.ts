@@ -10,9 +10,10 @@
  */
 import { canonicalJson } from '../digest.js';
 import { InputError } from '../errors.js';
-import type { Manifest } from '../manifest/types.js';
-import { recordAsPlatformKey, recordBelongsTo } from './match.js';
-import { removePlatformsNotIn, setImageManifest, upsertPlatformRecord, type ImageKey } from './update.js';
+import type { Manifest, ManifestPlatform } from '../manifest/types.js';
+import { ImageInfoDocument } from './document.js';
+import { identityBucket, recordAsPlatformKey, recordBelongsTo } from './match.js';
+import { removePlatformsNotIn, type ImageKey } from './update.js';
 import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord } from './types.js';
 
 export interface ImageInfoSource {
@@ -38,11 +39,14 @@ interface IndexClaim {
   manifest: ManifestRecord;
 }
 
-/** `base` (or an empty image-info) with every leg's records laid over it. Throws InputError on a disagreement. */
+/**
+ * `base` (or an empty image-info) with every leg's records laid over it. Throws InputError on a disagreement.
+ * One document takes every record, and claims are found by identity bucket: N records cost about N.
+ */
 export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly ImageInfoSource[]): ImageInfo {
-  let merged: ImageInfo = base ?? { schemaVersion: '2.0', repos: [] };
-  const claims: Claim[] = [];
-  const indexClaims: IndexClaim[] = [];
+  const merged = new ImageInfoDocument(base ?? { schemaVersion: '2.0', repos: [] });
+  const claims = new Map<string, Claim[]>();
+  const indexClaims = new Map<string, IndexClaim>();
   for (const { file, info } of legs) {
     info.repos.forEach((repoRecord, r) => {
       repoRecord.images.forEach((image, i) => {
@@ -50,25 +54,31 @@ export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly Image
         image.platforms.forEach((record, p) => {
           const location = `repos[${r}].images[${i}].platforms[${p}]`;
           claim(claims, { file, location, repo: repoRecord.repo, record, image });
-          merged = upsertPlatformRecord(merged, repoRecord.repo, key, record);
+          merged.upsertPlatform(repoRecord.repo, key, record);
         });
         if (image.manifest?.digest) {
           const location = `repos[${r}].images[${i}].manifest`;
           claimIndex(indexClaims, { file, location, repo: repoRecord.repo, sharedTags: key.sharedTags, manifest: image.manifest });
-          merged = setImageManifest(merged, repoRecord.repo, key, image.manifest);
+          merged.setManifest(repoRecord.repo, key, image.manifest);
         }
       });
     });
   }
-  return merged;
+  return merged.toInfo();
 }
 
 /** `info` without the platforms `manifest` no longer has (ImageBuilder's publish-time merge). */
 export function removePlatformsNotInManifest(info: ImageInfo, manifest: Pick<Manifest, 'repos'>): ImageInfo {
-  return removePlatformsNotIn(info, (repo, record, recordImage) => {
-    const images = manifest.repos.filter((r) => r.name === repo).flatMap((r) => r.images);
-    return images.some((image) => image.platforms.some((platform) => recordBelongsTo(record, recordImage, platform)));
-  });
+  // The manifest's platforms by repo and identity bucket: only those can claim a record.
+  const byBucket = new Map<string, ManifestPlatform[]>();
+  for (const repo of manifest.repos) {
+    for (const image of repo.images) {
+      for (const platform of image.platforms) addTo(byBucket, `${repo.name}\0${identityBucket(platform.dockerfile, platform.os)}`, platform);
+    }
+  }
+  return removePlatformsNotIn(info, (repo, record, recordImage) =>
+    (byBucket.get(`${repo}\0${identityBucket(record.dockerfile, record.osType)}`) ?? []).some((platform) => recordBelongsTo(record, recordImage, platform)),
+  );
 }
 
 function imageKeyOf(image: ImageRecord): ImageKey {
@@ -77,21 +87,22 @@ function imageKeyOf(image: ImageRecord): ImageKey {
   return key;
 }
 
-function claim(claims: Claim[], next: Claim): void {
+function claim(claims: Map<string, Claim[]>, next: Claim): void {
   const key = { ...recordAsPlatformKey(next.record), productVersion: next.image.productVersion };
-  const earlier = claims.find((c) => c.repo === next.repo && recordBelongsTo(c.record, c.image, key));
+  const bucket = `${next.repo}\0${identityBucket(key.dockerfile, key.os)}`;
+  const earlier = claims.get(bucket)?.find((c) => recordBelongsTo(c.record, c.image, key));
   if (earlier) {
     if (canonicalJson(earlier.record) === canonicalJson(next.record)) return;
     throw new InputError(next.file, next.location, `disagrees with ${earlier.file} (${earlier.location}) about ${next.repo} ${describe(next.record)}: ${difference(earlier.record, next.record)}`);
   }
-  claims.push(next);
+  addTo(claims, bucket, next);
 }
 
-function claimIndex(claims: IndexClaim[], next: IndexClaim): void {
+function claimIndex(claims: Map<string, IndexClaim>, next: IndexClaim): void {
   const tags = [...next.sharedTags].sort().join(',');
-  const earlier = claims.find((c) => c.repo === next.repo && [...c.sharedTags].sort().join(',') === tags);
+  const earlier = claims.get(`${next.repo}\0${tags}`);
   if (!earlier) {
-    claims.push(next);
+    claims.set(`${next.repo}\0${tags}`, next);
     return;
   }
   if (earlier.manifest.digest !== next.manifest.digest) {
@@ -101,6 +112,12 @@ function claimIndex(claims: IndexClaim[], next: IndexClaim): void {
       `disagrees with ${earlier.file} (${earlier.location}) about the index of ${next.repo} [${tags}]: ${earlier.manifest.digest} vs ${next.manifest.digest}`,
     );
   }
+}
+
+function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function describe(record: PlatformRecord): string {

@@ -4,7 +4,7 @@
  * manifest fetch (two when the tag names an index) and one config fetch per platform.
  */
 import { ImageNotFoundError } from '../errors.js';
-import { platformRecordIdentity, upsertPlatformRecord, type ImageKey } from '../imageinfo/index.js';
+import { ImageInfoDocument, platformRecordIdentity, type ImageKey } from '../imageinfo/index.js';
 import { readRecordLabels, type PlatformIdentity } from '../imageinfo/labels.js';
 import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
@@ -42,7 +42,8 @@ export async function readImageConfig(registry: LabelReader, repo: string, manif
 export async function readImageInfoFromRegistry(manifest: Manifest, registry: LabelReader): Promise<ImageInfo> {
   const platforms = manifest.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
   const records = await Promise.all(platforms.map((p) => recordFromLabels(manifest, p, registry)));
-  let info: ImageInfo = { schemaVersion: '2.0', repos: [] };
+  // One document takes every record: one image-info per record would cost N² for N platforms.
+  const document = new ImageInfoDocument({ schemaVersion: '2.0', repos: [] });
   records.forEach((found, i) => {
     const platform = platforms[i];
     if (!found || !platform) return;
@@ -50,9 +51,9 @@ export async function readImageInfoFromRegistry(manifest: Manifest, registry: La
     if (!image) return;
     const key: ImageKey = { sharedTags: image.sharedTags, platforms: image.platforms };
     if (found.productVersion !== undefined) key.productVersion = found.productVersion;
-    info = upsertPlatformRecord(info, platform.repo, key, found.record);
+    document.upsertPlatform(platform.repo, key, found.record);
   });
-  return info;
+  return document.toInfo();
 }
 
 /** The first of the platform's tags that exists (else its image's first shared tag), as a record. */

@@ -105,7 +105,8 @@ export async function recordScaleRepoBuilt(repo: ScaleRepo, imageInfo: string, c
   const images = new Map<string, ManifestImage>();
   for (const r of planned.manifest.repos) r.images.forEach((image) => image.platforms.forEach((p) => images.set(p.id, image)));
   // One layer and one config per repo; each platform's manifest differs by an annotation: one PUT per platform.
-  const layer = Buffer.from('scale layer\n');
+  // The layer is a real tar holding /payload.txt, so a diamond's COPY --from of an unchanged sibling works in a one-change build.
+  const layer = tarOfOneFile('payload.txt', 'scale layer\n');
   const uploads = new Map<string, Promise<{ layer: string; config: string; configSize: number }>>();
   const upload = async (repoRef: string) => {
     const layerDigest = await client.putBlob(repoRef, layer);
@@ -147,4 +148,26 @@ export async function recordScaleRepoBuilt(repo: ScaleRepo, imageInfo: string, c
     });
   }
   await writeImageInfoText(imageInfo, document.serialize());
+}
+
+/** An uncompressed tar (ustar) holding one regular file: the smallest layer an engine can extract. */
+function tarOfOneFile(name: string, content: string): Buffer {
+  const body = Buffer.from(content);
+  const header = Buffer.alloc(512);
+  const field = (offset: number, length: number, value: string): void => void header.write(value.slice(0, length), offset, 'ascii');
+  const octal = (n: number, length: number): string => n.toString(8).padStart(length - 1, '0');
+  field(0, 100, name);
+  field(100, 8, octal(0o644, 8));
+  field(108, 8, octal(0, 8));
+  field(116, 8, octal(0, 8));
+  field(124, 12, octal(body.length, 12));
+  field(136, 12, octal(0, 12));
+  field(148, 8, '        ');
+  field(156, 1, '0');
+  field(257, 8, 'ustar\u000000');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  field(148, 8, `${sum.toString(8).padStart(6, '0')}\u0000 `);
+  const padding = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([header, body, padding, Buffer.alloc(1024)]);
 }

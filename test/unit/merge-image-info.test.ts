@@ -115,4 +115,32 @@ describe('merge-image-info', () => {
     const merged = removePlatformsNotInManifest(mergeImageInfo(info(kept, removed), []), manifest);
     assert.deepEqual(records(merged), [kept]);
   });
+  it('merges N legs of many records with work linear in the records (field reads counted, not time)', () => {
+    // Every leg record is a proxy that counts the fields read from it; a merge that rebuilds the
+    // image-info per record, or compares each record with every earlier claim, reads N² fields.
+    const readsFor = (perLeg: number): number => {
+      let reads = 0;
+      const counted = (r: PlatformRecord): PlatformRecord =>
+        new Proxy(r, {
+          get: (target, field, receiver) => {
+            reads += 1;
+            return Reflect.get(target, field, receiver) as unknown;
+          },
+        });
+      const legCount = 4;
+      const base = info(...Array.from({ length: legCount * perLeg }, (_, k) => record(`src/p${k}/Dockerfile`, 'a')));
+      const legs = Array.from({ length: legCount }, (_, leg) => ({
+        file: `leg${leg}.json`,
+        info: info(...Array.from({ length: perLeg }, (_, k) => counted(record(`src/p${leg * perLeg + k}/Dockerfile`, 'b')))),
+      }));
+      const merged = mergeImageInfo(base, legs);
+      assert.equal(records(merged).length, legCount * perLeg);
+      assert.ok(records(merged).every((r) => r.buildKey === 'sha256:b'));
+      return reads;
+    };
+    const small = readsFor(100);
+    const large = readsFor(1000);
+    // Ten times the records: about ten times the reads (N² would be a hundred times).
+    assert.ok(large / small < 15, `reads grew ${(large / small).toFixed(1)}× for 10× the records (${small} → ${large})`);
+  });
 });
