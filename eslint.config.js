@@ -18,6 +18,7 @@ export const PURE_FILES = [
   'src/platform.ts',
   'src/errors.ts',
   'src/limit.ts',
+  'src/timings.ts',
   'src/secret.ts',
   'src/imageinfo/{types,match,update,merge,labels,location}.ts',
   'src/execute/{compose,pin,inputs}.ts',

@@ -7,12 +7,17 @@
  *   (a) no change:       `imagewright build --push` versus `docker build` + `docker push` of every
  *                        platform with a warm BuildKit cache (the alternative the seed proposed);
  *   (b) builder changed: `imagewright build --push` versus `docker build` + `docker push` of exactly
- *                        the 15 platforms the change reaches (two changes per tool, in ABBA order).
+ *                        the 15 platforms the change reaches (two changes per tool, in ABBA order);
+ *   (c) one chain changed (issue 12): the root of a chain no other chain reads changes, so exactly
+ *                        its 5 platforms rebuild; `imagewright build --push` versus `docker build` +
+ *                        `docker push` of exactly those 5, three changes per tool in alternating order
+ *                        (ABBAAB), medians compared. imagewright runs with --verbose, and the table
+ *                        after it shows where its time went (the medians of its own timings).
  *
  * Builds run are counted by a wrapper around the docker client that logs every invocation. Prints a
  * table; asserts nothing about time (the machine is shared and noisy), exits non-zero only on errors.
  *
- *   node --import tsx bench/build-bench.ts      (needs scripts/setup-engine.sh to have run)
+ *   node --import tsx bench/build-bench.ts [--scenarios a,b,c]     (needs scripts/setup-engine.sh to have run)
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +34,15 @@ const BUILDER_CONSUMERS = [1, 2];
 const PLATFORM = 'linux/amd64';
 const NO_CHANGE_RUNS = 3;
 const CHANGE_ROUNDS = 2;
+/** (c): the chain whose root changes; no other chain reads it. */
+const LONE_CHAIN = 3;
+const CHAIN_ROUNDS = 3;
+const scenarios = new Set((argValue('--scenarios') ?? 'a,b,c').split(','));
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
 interface BenchPlatform {
   chain: number;
@@ -149,6 +163,8 @@ function countingDocker(dir: string, realDocker: string): { path: string; builds
 interface Measured {
   ms: number;
   builds: number;
+  /** From `--verbose`: ms per phase. */
+  timings?: Map<string, number>;
 }
 
 interface Bench {
@@ -175,7 +191,9 @@ async function imagewright(bench: Bench, extra: readonly string[] = []): Promise
   const { code, stderr } = await runProcess(process.execPath, args, env, bench.dir);
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`imagewright build --push exited with ${code}:\n${stderr.trim().split('\n').slice(-20).join('\n')}`);
-  return { ms, builds: count() };
+  const timings = /^timings: (.*)$/m.exec(stderr)?.[1];
+  if (!timings) return { ms, builds: count() };
+  return { ms, builds: count(), timings: new Map(timings.split(', ').map((part) => [part.replace(/ \d+ ms$/, ''), Number(/(\d+) ms$/.exec(part)?.[1] ?? 0)])) };
 }
 
 /** The alternative: `docker build` then `docker push` of every tag, one platform after another. */
@@ -184,15 +202,21 @@ async function plainDocker(bench: Bench, platforms: readonly BenchPlatform[]): P
   const repo = (chain: number): string => `${bench.registry}/${bench.prefix}/docker/${repoName(chain)}`;
   const env = engineProcessEnv();
   const started = performance.now();
+  const timings = new Map([['docker build', 0], ['docker push', 0]]);
+  const timed = async (phase: string, task: () => Promise<void>): Promise<void> => {
+    const at = performance.now();
+    await task();
+    timings.set(phase, (timings.get(phase) ?? 0) + performance.now() - at);
+  };
   for (const p of platforms) {
     const refs = p.tags.map((t) => `${repo(p.chain)}:${t}`);
     const args = ['build', '--platform', PLATFORM, '-f', join(p.folder, 'Dockerfile'), '--build-arg', `BASE_REGISTRY=${bench.registry}/${bench.prefix}`];
     if (p.upstream) args.push('--build-arg', `UPSTREAM=${repo(p.upstream.chain)}:l${p.upstream.level}`);
     for (const ref of refs) args.push('-t', ref);
-    await mustRun(bench.wrapper.path, [...args, p.folder], env, bench.dir);
-    for (const ref of refs) await mustRun(bench.wrapper.path, ['push', ref], env, bench.dir);
+    await timed('docker build', () => mustRun(bench.wrapper.path, [...args, p.folder], env, bench.dir));
+    for (const ref of refs) await timed('docker push', () => mustRun(bench.wrapper.path, ['push', ref], env, bench.dir));
   }
-  return { ms: performance.now() - started, builds: count() };
+  return { ms: performance.now() - started, builds: count(), timings };
 }
 
 async function mustRun(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
@@ -236,13 +260,29 @@ function load(): string {
   return loadavg().map((n) => n.toFixed(2)).join(' ');
 }
 
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const seconds = (ms: number, digits = 1): string => `${(ms / 1000).toFixed(digits)} s`;
+
+/** Phase, imagewright's runs and median, then plain docker's median: from the `timings:` lines of --verbose runs and the baseline's own timing. */
+function timingRows(iwRuns: readonly Measured[], dockerRuns: readonly Measured[]): string[][] {
+  const phases = [...new Set(iwRuns.flatMap((r) => [...(r.timings ?? new Map<string, number>()).keys()]))];
+  const middle = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const rows = [['phase', ...iwRuns.map((_, i) => `imagewright run ${i + 1}`), 'imagewright median', 'plain docker median']];
+  for (const phase of phases) {
+    const values = iwRuns.map((r) => r.timings?.get(phase) ?? 0);
+    const docker = dockerRuns.some((r) => r.timings?.has(phase)) ? String(Math.round(middle(dockerRuns.map((r) => r.timings?.get(phase) ?? 0)))) : '-';
+    rows.push([phase, ...values.map((v) => String(Math.round(v))), String(Math.round(middle(values))), docker]);
+  }
+  rows.push(['(wall time, measured outside)', ...iwRuns.map((r) => String(Math.round(r.ms))), String(Math.round(median(iwRuns).ms)), String(Math.round(median(dockerRuns).ms))]);
+  return rows;
+}
 
 async function main(): Promise<void> {
   const engine = loadEngineEnv();
   const platforms = benchPlatforms();
   const changed = { chain: 0, level: 0 };
   const affected = affectedBy(platforms, changed);
+  const lone = { chain: LONE_CHAIN, level: 0 };
+  const loneChain = affectedBy(platforms, lone);
   const dir = mkdtempSync(join(tmpdir(), 'iw-build-bench-'));
   const prefix = uniqueRepoPrefix('build-bench');
   const loadAtStart = load();
@@ -257,58 +297,95 @@ async function main(): Promise<void> {
   try {
     await ensureBaseImages(prefix);
     const imageInfo = ['--image-info', join(dir, 'image-info.json'), ...withBaseVar(bench)];
+    const notes: string[] = [];
 
     const iwWarmUp = await imagewright(bench, imageInfo);
     const dockerWarmUp = await plainDocker(bench, platforms);
-
-    // Seconds-long runs on a shared machine swing by a factor of 2: take the median of three.
-    const iwNoChangeRuns = await repeat(NO_CHANGE_RUNS, () => imagewright(bench, imageInfo));
-    const iwNoChangeLabelsRuns = await repeat(NO_CHANGE_RUNS, () => imagewright(bench, withBaseVar(bench)));
-    const iwNoChange = median(iwNoChangeRuns);
-    const iwNoChangeLabels = median(iwNoChangeLabelsRuns);
-    const dockerNoChange = await plainDocker(bench, platforms);
-
-    // Load drifts while the other engineers work: alternate the tools (ABBA) and compare the sums.
-    // Every run gets new content of its own, so no run finds another's build of it in the BuildKit cache.
-    const builderPayload = join(dir, `src/${repoName(changed.chain)}/l${changed.level}`, 'payload.txt');
-    const iwChangeRuns: Measured[] = [];
-    const dockerChangeRuns: Measured[] = [];
-    let change = 0;
-    const changeThen = async (measure: () => Promise<Measured>, into: Measured[]): Promise<void> => {
-      change += 1;
-      writeFileSync(builderPayload, `payload of ${platformName(changed)}, change ${change}\n`);
-      into.push(await measure());
-    };
-    for (let round = 0; round < CHANGE_ROUNDS; round++) {
-      const iwTurn = (): Promise<void> => changeThen(() => imagewright(bench, imageInfo), iwChangeRuns);
-      const dockerTurn = (): Promise<void> => changeThen(() => plainDocker(bench, affected), dockerChangeRuns);
-      if (round % 2 === 0) await iwTurn().then(dockerTurn);
-      else await dockerTurn().then(iwTurn);
-    }
-    const iwChange = total(iwChangeRuns);
-    const dockerChange = total(dockerChangeRuns);
-
-    const speedup = dockerNoChange.ms / iwNoChange.ms;
-    const speedupLabels = dockerNoChange.ms / iwNoChangeLabels.ms;
-    const changeRatio = iwChange.ms / dockerChange.ms;
     const rows: string[][] = [
       ['scenario', 'tool', 'wall time', 'builds run', 'ratio', 'target', 'result'],
       ['warm-up (empty registry)', 'imagewright build --push', seconds(iwWarmUp.ms), String(iwWarmUp.builds), '-', '-', '-'],
       ['warm-up (empty registry)', `docker build + push, all ${platforms.length}`, seconds(dockerWarmUp.ms), String(dockerWarmUp.builds), '-', '-', '-'],
-      ['(a) no change', 'imagewright build --push', seconds(iwNoChange.ms), String(iwNoChange.builds), `${speedup.toFixed(1)}x faster`, '>= 20x', speedup >= 20 ? 'met' : 'NOT met'],
-      ['(a) no change', '  same, no image-info (labels)', seconds(iwNoChangeLabels.ms), String(iwNoChangeLabels.builds), `${speedupLabels.toFixed(1)}x faster`, '>= 20x', speedupLabels >= 20 ? 'met' : 'NOT met'],
-      ['(a) no change', `docker build + push, all ${platforms.length}`, seconds(dockerNoChange.ms), String(dockerNoChange.builds), 'baseline', '-', '-'],
-      [`(b) builder changed, ${CHANGE_ROUNDS} times`, 'imagewright build --push', seconds(iwChange.ms), String(iwChange.builds), `${changeRatio.toFixed(2)}x`, '<= 1.2x', changeRatio <= 1.2 ? 'met' : 'NOT met'],
-      [`(b) builder changed, ${CHANGE_ROUNDS} times`, `docker build + push, the ${affected.length} affected`, seconds(dockerChange.ms), String(dockerChange.builds), 'baseline', '-', '-'],
     ];
+
+    if (scenarios.has('a')) {
+      // Seconds-long runs on a shared machine swing by a factor of 2: take the median of three.
+      const iwNoChangeRuns = await repeat(NO_CHANGE_RUNS, () => imagewright(bench, imageInfo));
+      const iwNoChangeLabelsRuns = await repeat(NO_CHANGE_RUNS, () => imagewright(bench, withBaseVar(bench)));
+      const iwNoChange = median(iwNoChangeRuns);
+      const iwNoChangeLabels = median(iwNoChangeLabelsRuns);
+      const dockerNoChange = await plainDocker(bench, platforms);
+      const speedup = dockerNoChange.ms / iwNoChange.ms;
+      const speedupLabels = dockerNoChange.ms / iwNoChangeLabels.ms;
+      rows.push(
+        ['(a) no change', 'imagewright build --push', seconds(iwNoChange.ms), String(iwNoChange.builds), `${speedup.toFixed(1)}x faster`, '>= 20x', speedup >= 20 ? 'met' : 'NOT met'],
+        ['(a) no change', '  same, no image-info (labels)', seconds(iwNoChangeLabels.ms), String(iwNoChangeLabels.builds), `${speedupLabels.toFixed(1)}x faster`, '>= 20x', speedupLabels >= 20 ? 'met' : 'NOT met'],
+        ['(a) no change', `docker build + push, all ${platforms.length}`, seconds(dockerNoChange.ms), String(dockerNoChange.builds), 'baseline', '-', '-'],
+      );
+      notes.push(`(a) imagewright rows are the median of ${NO_CHANGE_RUNS} runs: ${iwNoChangeRuns.map((r) => seconds(r.ms)).join(', ')} with image-info; ${iwNoChangeLabelsRuns.map((r) => seconds(r.ms)).join(', ')} from labels`);
+      const noChangeBuilds = [...iwNoChangeRuns, ...iwNoChangeLabelsRuns].reduce((n, r) => n + r.builds, 0);
+      if (noChangeBuilds !== 0) notes.push(`note: imagewright ran ${noChangeBuilds} builds in the no-change runs (expected 0)`);
+    }
+
+    // Every change writes content no earlier run used, so no run finds another's build of it in the BuildKit cache.
+    let change = 0;
+    const changeThen = async (at: { chain: number; level: number }, measure: () => Promise<Measured>, into: Measured[]): Promise<void> => {
+      change += 1;
+      writeFileSync(join(dir, `src/${repoName(at.chain)}/l${at.level}`, 'payload.txt'), `payload of ${platformName(at)}, change ${change}\n`);
+      into.push(await measure());
+    };
+
+    if (scenarios.has('b')) {
+      // Load drifts while the other engineers work: alternate the tools (ABBA) and compare the sums.
+      const iwChangeRuns: Measured[] = [];
+      const dockerChangeRuns: Measured[] = [];
+      for (let round = 0; round < CHANGE_ROUNDS; round++) {
+        const iwTurn = (): Promise<void> => changeThen(changed, () => imagewright(bench, imageInfo), iwChangeRuns);
+        const dockerTurn = (): Promise<void> => changeThen(changed, () => plainDocker(bench, affected), dockerChangeRuns);
+        if (round % 2 === 0) await iwTurn().then(dockerTurn);
+        else await dockerTurn().then(iwTurn);
+      }
+      const iwChange = total(iwChangeRuns);
+      const dockerChange = total(dockerChangeRuns);
+      const changeRatio = iwChange.ms / dockerChange.ms;
+      rows.push(
+        [`(b) builder changed, ${CHANGE_ROUNDS} times`, 'imagewright build --push', seconds(iwChange.ms), String(iwChange.builds), `${changeRatio.toFixed(2)}x`, '<= 1.2x', changeRatio <= 1.2 ? 'met' : 'NOT met'],
+        [`(b) builder changed, ${CHANGE_ROUNDS} times`, `docker build + push, the ${affected.length} affected`, seconds(dockerChange.ms), String(dockerChange.builds), 'baseline', '-', '-'],
+      );
+      notes.push(`(b) changes ${platformName(changed)}'s build context, which reaches ${affected.length} platforms`);
+      notes.push(`(b) rows are sums over ${CHANGE_ROUNDS} changes each, in ABBA order: imagewright ${iwChangeRuns.map((r) => seconds(r.ms)).join(', ')}; docker ${dockerChangeRuns.map((r) => seconds(r.ms)).join(', ')}`);
+      if (iwChangeRuns.some((r) => r.builds !== affected.length)) notes.push(`note: imagewright ran ${iwChangeRuns.map((r) => r.builds).join(', ')} builds after the changes (expected ${affected.length} each)`);
+    }
+
+    let breakdown: string[][] | undefined;
+    if (scenarios.has('c')) {
+      // The issue's scenario: one chain of 5 rebuilds. Alternating order (ABBAAB), medians compared.
+      const iwRuns: Measured[] = [];
+      const dockerRuns: Measured[] = [];
+      const verbose = [...imageInfo, '--verbose'];
+      for (let round = 0; round < CHAIN_ROUNDS; round++) {
+        const iwTurn = (): Promise<void> => changeThen(lone, () => imagewright(bench, verbose), iwRuns);
+        const dockerTurn = (): Promise<void> => changeThen(lone, () => plainDocker(bench, loneChain), dockerRuns);
+        if (round % 2 === 0) await iwTurn().then(dockerTurn);
+        else await dockerTurn().then(iwTurn);
+      }
+      const iw = median(iwRuns);
+      const docker = median(dockerRuns);
+      const ratio = iw.ms / docker.ms;
+      rows.push(
+        [`(c) one chain changed, median of ${CHAIN_ROUNDS}`, 'imagewright build --push', seconds(iw.ms, 2), String(iw.builds), `${ratio.toFixed(2)}x`, '<= 1.1x', ratio <= 1.1 ? 'met' : 'NOT met'],
+        [`(c) one chain changed, median of ${CHAIN_ROUNDS}`, `docker build + push, the ${loneChain.length} of the chain`, seconds(docker.ms, 2), String(docker.builds), 'baseline', '-', '-'],
+      );
+      notes.push(`(c) changes ${platformName(lone)}'s build context, which reaches ${loneChain.length} platforms (its chain); runs in alternating order: imagewright ${iwRuns.map((r) => seconds(r.ms, 2)).join(', ')}; docker ${dockerRuns.map((r) => seconds(r.ms, 2)).join(', ')}`);
+      if (iwRuns.some((r) => r.builds !== loneChain.length)) notes.push(`note: imagewright ran ${iwRuns.map((r) => r.builds).join(', ')} builds after the changes (expected ${loneChain.length} each)`);
+      breakdown = timingRows(iwRuns, dockerRuns);
+    }
+
     console.log(`build benchmark: ${platforms.length} platforms (${CHAINS} chains ${DEPTH} deep; chains ${BUILDER_CONSUMERS.join(', ')} copy from chain 0's root), ${engine.docker} with BuildKit, ${new Date().toISOString()}`);
     console.log(table(rows));
-    console.log(`(b) changes ${platformName(changed)}'s build context, which reaches ${affected.length} platforms`);
-    console.log(`(a) imagewright rows are the median of ${NO_CHANGE_RUNS} runs: ${iwNoChangeRuns.map((r) => seconds(r.ms)).join(', ')} with image-info; ${iwNoChangeLabelsRuns.map((r) => seconds(r.ms)).join(', ')} from labels`);
-    const noChangeBuilds = [...iwNoChangeRuns, ...iwNoChangeLabelsRuns].reduce((n, r) => n + r.builds, 0);
-    console.log(`(b) rows are sums over ${CHANGE_ROUNDS} changes each, in ABBA order: imagewright ${iwChangeRuns.map((r) => seconds(r.ms)).join(', ')}; docker ${dockerChangeRuns.map((r) => seconds(r.ms)).join(', ')}`);
-    if (noChangeBuilds !== 0 || iwChangeRuns.some((r) => r.builds !== affected.length)) {
-      console.log(`note: imagewright ran ${noChangeBuilds} builds in the no-change runs and ${iwChangeRuns.map((r) => r.builds).join(', ')} after the changes (expected 0 and ${affected.length} each)`);
+    for (const note of notes) console.log(note);
+    if (breakdown) {
+      console.log('\n(c) where imagewright\'s time went (--verbose timings; median over its runs of each phase, ms; phases may overlap):');
+      console.log(table(breakdown));
     }
     console.log(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${load()}; cores: ${availableParallelism()}`);
   } finally {

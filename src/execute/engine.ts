@@ -113,16 +113,18 @@ export async function detectDockerCli(options: DetectOptions = {}): Promise<Dock
   const probe = options.probe ?? runProbe;
   const findings: string[] = [];
   for (const command of dockerCandidates(env)) {
+    // The probes of one client run at once: each is a process start, and they are on the way of the first build.
+    const versionAnswer = clientVersion(command, env, probe);
+    // Clients from 23.0 on refuse DOCKER_BUILDKIT=1 without buildx; older ones run their embedded BuildKit.
+    const classicAnswer = probe(command, ['build', '--help'], { ...env, DOCKER_BUILDKIT: '1' });
     const buildx = await probe(command, ['buildx', 'version'], env);
+    const [version, classic] = await Promise.all([versionAnswer, classicAnswer]);
     if (buildx.status === undefined) {
       findings.push(`${command}: not found`);
       continue;
     }
-    const version = await clientVersion(command, env, probe);
     const label = version ? `${command} ${version}` : command;
     if (buildx.status === 0) return { command, flavor: 'buildx', version };
-    // Clients from 23.0 on refuse DOCKER_BUILDKIT=1 without buildx; older ones run their embedded BuildKit.
-    const classic = await probe(command, ['build', '--help'], { ...env, DOCKER_BUILDKIT: '1' });
     if (classic.status === 0) return { command, flavor: 'buildkit-env', version };
     findings.push(`${label} has no buildx plugin and its docker build would use the legacy builder`);
   }

@@ -19,6 +19,7 @@ import { isIndexMediaType } from '../registry/media-types.js';
 import { formatPlatform, formatPlatformForBuild } from '../platform.js';
 import { pinnedReference, repositoryOfReference } from '../reference.js';
 import type { BuildSecret, SecretValue } from '../secret.js';
+import type { PhaseTimings } from '../timings.js';
 import type { Engine, LogSink } from './engine.js';
 import { buildTags, imageLabels, syntaxOverride } from './compose.js';
 import { baseImage, pinReads, type UpstreamImage } from './inputs.js';
@@ -75,6 +76,8 @@ export interface BuildRunOptions {
   /** Extra labels for every image (e.g. org.opencontainers.image.revision, .source). */
   labels?: Record<string, string>;
   now?: () => Date;
+  /** Where the time of builds, pushes, registry reads, image-info writes and index publishing goes (`--verbose`). */
+  timings?: PhaseTimings;
 }
 
 /** A failure with the build log attached; `cause` is the original error. */
@@ -203,7 +206,7 @@ class PlanExecutor {
     // A reuse starts and ends at once: its end line says all.
     if (plan.decision === 'build' || plan.newTags.length > 0) this.#progress.started(plan, describePlan(plan, this.options.push));
     const outcome = plan.decision === 'reuse' ? await this.#reuse(plan) : this.#leaderOf.has(id) ? this.#sameBuildAs(plan) : await this.#build(plan);
-    await this.#serially(() => this.options.onPlatformDone?.(plan, outcome));
+    await this.#serially(() => this.#time('image-info writes', () => this.options.onPlatformDone?.(plan, outcome)));
     this.#outcomes.set(id, outcome);
     this.#progress.finished(plan, outcome);
     this.#maybePublishIndex(plan);
@@ -288,9 +291,10 @@ class PlanExecutor {
     log.write(`imagewright: building ${plan.id} (${formatPlatform(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
     for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
     const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text);
+    this.options.timings?.add('build preparation', Date.now() - started);
     let imageId: string;
     try {
-      ({ imageId } = await this.options.engine.build({
+      ({ imageId } = await this.#time('docker build', () => this.options.engine.build({
         contextDir: platform.contextDir,
         dockerfile: dockerfile.path,
         tags,
@@ -302,7 +306,7 @@ class PlanExecutor {
         inlineCache: true,
         noCache: this.options.noCache,
         log,
-      }));
+      })));
     } finally {
       await dockerfile.dispose();
     }
@@ -330,13 +334,13 @@ class PlanExecutor {
     const registry = this.options.registry as ManifestClient;
     const reported = new Set<string>();
     for (const tag of tags) {
-      const { digest } = await this.options.engine.push(tag, log);
+      const { digest } = await this.#time('docker push', () => this.options.engine.push(tag, log));
       if (digest) reported.add(digest);
     }
     if (reported.size > 1) throw new Error(`docker push reported different digests for the tags of one image: ${[...reported].join(', ')}`);
     const [first] = tags;
     if (!first) throw new Error(`build: ${plan.id} has no tag to push`);
-    const manifest = await registry.getManifest(first);
+    const manifest = await this.#time('registry reads', () => registry.getManifest(first));
     const [cliDigest] = reported;
     if (cliDigest && cliDigest !== manifest.digest) {
       throw new Error(`${first} is ${manifest.digest} in the registry, but docker pushed ${cliDigest}: the tag moved during the push`);
@@ -376,7 +380,7 @@ class PlanExecutor {
     if (!this.#publishesIndexes() || plan.platform.sharedTags.length === 0) return;
     const image = this.#imageOf(plan);
     if (!image || !image.platforms.every((p) => this.#outcomes.has(p.id))) return;
-    this.#indexes.push(this.#publishIndex(plan, image));
+    this.#indexes.push(this.#time('indexes', () => this.#publishIndex(plan, image)));
   }
 
   /** Images of this run with shared tags whose index could not be published, and why. */
@@ -436,6 +440,10 @@ class PlanExecutor {
   #imageOf(plan: PlatformPlan): ManifestImage | undefined {
     const repo = this.input.manifest.repos.find((r) => r.name === plan.platform.repo);
     return repo?.images[plan.platform.imageIndex];
+  }
+
+  #time<T>(phase: string, task: () => T | Promise<T>): Promise<T> {
+    return this.options.timings ? this.options.timings.time(phase, task) : Promise.resolve(task());
   }
 
   #serially<T>(task: () => T | Promise<T>): Promise<T> {

@@ -16,6 +16,7 @@ import { enginePlatformProvider } from './build-platform.js';
 import { checkBasePlatforms, checkEmulation, platformsToBuild, unbuildableOnEngine } from './platform-check.js';
 import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
 import type { BuildSecret } from '../secret.js';
+import { PhaseTimings } from '../timings.js';
 
 export interface BuildOptions extends LoadOptions {
   imageInfoFile: string | undefined;
@@ -49,6 +50,8 @@ export interface BuildOptions extends LoadOptions {
   engine?: Engine;
   /** For tests: how to find out whether the engine emulates an architecture (default: this machine's binfmt_misc). */
   emulation?: EmulationProbe;
+  /** Where the run's time goes, by phase (`--verbose`). */
+  timings?: PhaseTimings;
 }
 
 export interface BuildOutcome {
@@ -68,22 +71,26 @@ export { onlyUnbuildableSkipped, PROGRESS_MODES, type ProgressMode } from '../ex
 export async function buildRepository(options: BuildOptions): Promise<BuildOutcome> {
   const outFile = options.imageInfoOut ?? options.imageInfoFile;
   const separateOut = options.imageInfoOut !== undefined && (!options.imageInfoFile || resolve(options.imageInfoOut) !== resolve(options.imageInfoFile));
+  const timings = options.timings ?? new PhaseTimings();
   const lock = outFile ? await acquireLock(outFile, { warn: options.warn }) : undefined;
   const releaseOnSignal = lock ? releaseLockOnSignals(lock) : () => undefined;
   try {
     // One answer for BUILDPLATFORM while planning and for what the engine can build.
     const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn);
-    const planned = await planRepository({ ...options, noCache: options.noCache, buildPlatform: enginePlatform });
+    const planned = await timings.time('plan', () => planRepository({ ...options, noCache: options.noCache, buildPlatform: enginePlatform }));
     let plan = selectPlatforms(planned.plan, planned.graph, options.filter);
     // The legs `matrix` computed with the same filters.
     if (options.leg !== undefined) plan = selectLeg(plan, filteredGraph(planned.graph, options.filter), options.leg, options.maxLegs);
-    const skip = await checkPlatforms(planned, plan, options, enginePlatform);
-    // Finding the Docker client costs a few processes; a run with nothing to build needs none.
+    // Finding the Docker client costs a few processes: a run with nothing to build starts none, one
+    // that builds finds it while the platforms are checked (awaited only if a build is left to run).
+    const detecting = options.engine || !plan.platforms.some((p) => p.decision === 'build') ? undefined : timings.time('engine detection', () => createDockerEngine({ env: process.env }));
+    detecting?.catch(() => undefined);
+    const skip = await timings.time('platform checks', () => checkPlatforms(planned, plan, options, enginePlatform));
     const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
-    const engine = options.engine ?? (needsEngine ? await createDockerEngine({ env: process.env }) : NO_ENGINE);
+    const engine = options.engine ?? (needsEngine && detecting ? await detecting : NO_ENGINE);
     const empty = { schemaVersion: '2.0', repos: [] };
-    const commitUrl = await commitUrlMaker(planned.manifest.dir, options.sourceRepo);
-    const store = outFile ? await ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : undefined) : undefined;
+    const commitUrl = await timings.time('commit URLs', () => commitUrlMaker(planned.manifest.dir, options.sourceRepo));
+    const store = outFile ? await timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : undefined)) : undefined;
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
     const deferred = partlySelectedImages(planned.manifest, plan);
@@ -105,9 +112,10 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         onPlatformDone: store ? async (p, outcome) => store.recordPlatform(p, outcome, await commitUrl(p.dockerfile)) : undefined,
         onIndexPublished: store ? (image, record) => store.recordIndex(image, record) : undefined,
         previousIndex: reference ? (image) => reference.indexRecord(image) : undefined,
+        timings,
       },
     );
-    await store?.flush();
+    await timings.time('image-info writes', () => store?.flush());
     return { planned: { ...planned, plan }, result: withoutDeferred(result, deferred) };
   } finally {
     releaseOnSignal();

@@ -211,7 +211,15 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
         reasons.map((r) => [r.kind, r.modified]),
         [['context-changed', ['pages/index.txt']]],
       );
-      const records = await buildAndPush(ws);
+      const run = await ws.cli('build', '--push', '--image-info', IMAGE_INFO, '--verbose');
+      ok(run, 'build --verbose');
+      // --verbose says how many registry requests the run made and where its time went.
+      assert.match(run.stderr, /^registry requests: \d+$/m);
+      const timings = /^timings: (.*)$/m.exec(run.stderr)?.[1] ?? '';
+      for (const phase of ['start-up', 'plan', 'engine detection', 'docker build', 'docker push', 'registry reads', 'image-info writes', 'total']) {
+        assert.match(timings, new RegExp(`(^|, )${phase} \\d+ ms(,|$)`), `no ${phase} in the timings: ${timings}`);
+      }
+      const records = await ws.records();
       assert.deepEqual(await ws.builtTags(), ['docs-amd64']);
       assert.match(await runImage(record(records, 'docs-amd64').digest), /the index, edited by the e2e test/);
     });

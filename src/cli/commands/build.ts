@@ -3,6 +3,7 @@ import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { buildRepository, onlyUnbuildableSkipped, PROGRESS_MODES, type ProgressMode } from '../../shell/execute.js';
 import type { BuildSecret } from '../../secret.js';
+import { PhaseTimings } from '../../timings.js';
 import {
   baseOverrideOptions,
   filterOptions,
@@ -70,7 +71,7 @@ export function registerBuildCommand(program: Command): void {
       false,
     )
     .option('--source-repo <url>', 'repository URL for image-info\'s commitUrl, <url>/blob/<sha>/<Dockerfile> (ImageBuilder\'s option; default: the git remote origin)')
-    .option('--verbose', 'also print on stderr how many registry requests the run made', false)
+    .option('--verbose', 'also print on stderr how many registry requests the run made, and where its time went (start-up, plan, builds, pushes, image-info writes...)', false)
     .option('--log-dir <dir>', 'where each platform\'s build log goes', '.imagewright/logs')
     .addOption(
       new Option(
@@ -91,6 +92,9 @@ export function registerBuildCommand(program: Command): void {
       ]),
     )
     .action(async (options: BuildCommandOptions) => {
+      // From the process's start to here: Node, the bundled CLI's load, the argument parsing.
+      const timings = new PhaseTimings();
+      timings.add('start-up', performance.now());
       const registry = createRegistryClient({ insecureRegistries: options.insecureRegistry });
       const { result } = await buildRepository({
         ...manifestLoadOptions(options),
@@ -112,8 +116,13 @@ export function registerBuildCommand(program: Command): void {
         sourceRepo: options.sourceRepo,
         progressStream: process.stderr,
         progress: options.progress,
+        timings,
       });
-      if (options.verbose) process.stderr.write(`registry requests: ${registry.requestCount}\n`);
+      if (options.verbose) {
+        process.stderr.write(`registry requests: ${registry.requestCount}\n`);
+        timings.add('total', performance.now());
+        process.stderr.write(`timings: ${timings.format()}\n`);
+      }
       if (!result.ok && onlyUnbuildableSkipped(result)) {
         // Everything this engine can build succeeded; the rest (Windows on Linux...) is another run's.
         process.exitCode = ExitCode.skipped;
