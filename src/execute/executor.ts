@@ -329,19 +329,17 @@ class PlanExecutor {
     return outcome;
   }
 
-  /** Push every tag, then record the digest the registry holds under them. */
+  /**
+   * Push the first tag, record the digest the registry holds under it, and put the image's other tags
+   * on it in the registry (a manifest PUT each, as for a reused image's new tags): a `docker push` per
+   * tag would start a process and check every layer again for each.
+   */
   async #push(plan: PlatformPlan, tags: string[], outcome: PlatformOutcome, log: LogSink): Promise<void> {
     const registry = this.options.registry as ManifestClient;
-    const reported = new Set<string>();
-    for (const tag of tags) {
-      const { digest } = await this.#time('docker push', () => this.options.engine.push(tag, log));
-      if (digest) reported.add(digest);
-    }
-    if (reported.size > 1) throw new Error(`docker push reported different digests for the tags of one image: ${[...reported].join(', ')}`);
-    const [first] = tags;
+    const [first, ...others] = tags;
     if (!first) throw new Error(`build: ${plan.id} has no tag to push`);
+    const { digest: cliDigest } = await this.#time('docker push', () => this.options.engine.push(first, log));
     const manifest = await this.#time('registry reads', () => registry.getManifest(first));
-    const [cliDigest] = reported;
     if (cliDigest && cliDigest !== manifest.digest) {
       throw new Error(`${first} is ${manifest.digest} in the registry, but docker pushed ${cliDigest}: the tag moved during the push`);
     }
@@ -351,6 +349,9 @@ class PlanExecutor {
     outcome.digest = pinnedReference(repositoryOfReference(first), manifest.digest);
     outcome.layers = manifestLayers(manifest.body);
     log.write(`imagewright: pushed ${outcome.digest}\n`);
+    if (others.length === 0) return;
+    await this.#time('registry tags', () => retag(registry, outcome.digest, others, manifest));
+    log.write(`imagewright: tagged ${others.join(', ')} in the registry\n`);
   }
 
   /** The `--build-arg`s this platform's key covers, with their values. */

@@ -38,14 +38,20 @@ export interface PublishedManifest {
 /**
  * Put the manifest `source` (`repo@sha256:…`) under more tags without pulling or rebuilding: HEAD each
  * target first, and copy the manifest (mounting its blobs when the repository differs) only where the
- * tag does not name it already. Returns the targets that were written.
+ * tag does not name it already. `fetched`: the source's manifest, when the caller just read it.
+ * Returns the targets that were written.
  */
-export async function retag(client: ManifestClient, source: string, targets: readonly string[]): Promise<string[]> {
+export async function retag(
+  client: ManifestClient,
+  source: string,
+  targets: readonly string[],
+  fetched?: { body: Buffer; mediaType: string; digest: string },
+): Promise<string[]> {
   const sourceDigest = digestOfReference(source);
   const heads = await Promise.all(targets.map((target) => client.headManifest(target)));
   const pending = targets.filter((_, i) => heads[i]?.digest !== sourceDigest);
   if (pending.length === 0) return [];
-  const manifest = await client.getManifest(source);
+  const manifest = fetched?.digest === sourceDigest ? fetched : await client.getManifest(source);
   const from = repositoryOfReference(source);
   for (const target of pending) {
     const to = repositoryOfReference(target);
