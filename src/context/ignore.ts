@@ -14,6 +14,7 @@ import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { InputError } from '../errors.js';
+import { DOCKER_LINE_MAX_BYTES, firstOverlongLine } from '../limit.js';
 import { isWithin } from '../paths.js';
 import { displayPath, errorCode } from './paths.js';
 
@@ -29,8 +30,6 @@ export interface IgnoreRules {
 
 /** The largest ignore file read (real ones are a few KB); a larger one is hostile input. */
 export const IGNORE_FILE_MAX_BYTES = 1024 * 1024;
-/** BuildKit reads ignore files with Go's bufio.Scanner, which fails on a line this long. */
-export const IGNORE_LINE_MAX_BYTES = 64 * 1024;
 
 export function loadIgnoreRules(root: string, dockerfile: string): { file: string; rules: IgnoreRules } | undefined {
   for (const file of [`${dockerfile}.dockerignore`, path.join(root, '.dockerignore')]) {
@@ -54,13 +53,14 @@ interface Pattern {
 /** moby/patternmatcher's ignorefile.ReadAll and New: one pattern per meaningful line. */
 function readPatterns(text: string, shown: string): Pattern[] {
   const patterns: Pattern[] = [];
+  const overlong = firstOverlongLine(Buffer.from(text));
+  if (overlong !== undefined) throw new InputError(shown, `line ${overlong}`, `line is longer than ${DOCKER_LINE_MAX_BYTES} bytes (Docker cannot read it either)`);
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
     const fail = (problem: string): InputError => new InputError(shown, `line ${index + 1}`, problem);
     // bufio.ScanLines drops one carriage return before the newline.
     let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (index === 0 && line.startsWith('\uFEFF')) line = line.slice(1);
-    if (Buffer.byteLength(line) > IGNORE_LINE_MAX_BYTES) throw fail(`line is longer than ${IGNORE_LINE_MAX_BYTES} bytes (Docker cannot read it either)`);
     if (line.startsWith('#')) return;
     let pattern = line.trim();
     if (pattern === '') return;

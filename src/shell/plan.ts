@@ -3,7 +3,7 @@
  * asks the registry for digests, reads the previous image-info, then hands everything to the pure
  * planner. All I/O for `plan` and `build` happens here, before any decision is made.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { displayPath } from '../paths.js';
 import { hashContext } from '../context/index.js';
 import type { ContextHash } from '../context/types.js';
@@ -11,6 +11,7 @@ import { analyzeDockerfile } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import { sha256Digest } from '../digest.js';
 import { ImageNotFoundError, InputError, PlatformNotFoundError } from '../errors.js';
+import { DOCKER_LINE_MAX_BYTES, firstOverlongLine } from '../limit.js';
 import { buildGraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
 import { readImageInfo, withManifestRepoNames } from '../imageinfo/index.js';
@@ -66,7 +67,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
   const readOnce = (path: string): Promise<Buffer> => {
     let text = dockerfileTexts.get(path);
     if (!text) {
-      text = readFile(path);
+      text = readDockerfile(path);
       dockerfileTexts.set(path, text);
     }
     return text;
@@ -77,9 +78,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
   const sources = new Map<string, PlatformSources>();
   await Promise.all(
     platforms.map(async (platform) => {
-      const bytes = await readOnce(platform.dockerfilePath).catch((err: NodeJS.ErrnoException) => {
-        throw new InputError(displayPath(platform.dockerfilePath), undefined, `cannot read Dockerfile: ${err.code ?? err.message}`);
-      });
+      const bytes = await readOnce(platform.dockerfilePath);
       const analyze = (build: TargetPlatform | undefined, commandLine: Record<string, string> = {}): DockerfileAnalysis =>
         analyzeDockerfile(bytes.toString('utf8'), {
           file: displayPath(platform.dockerfilePath),
@@ -110,6 +109,28 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
   );
   const graph = buildGraph(manifest, analyses);
   return { manifest, graph, sources };
+}
+
+/** The largest Dockerfile read (real ones are a few KB); its parser's memory grows with the size. */
+export const DOCKERFILE_MAX_BYTES = 1024 * 1024;
+
+/** A Dockerfile's bytes, refused before parsing when larger than Docker or a sane repository allows. */
+async function readDockerfile(path: string): Promise<Buffer> {
+  const shown = displayPath(path);
+  let bytes: Buffer;
+  try {
+    const { size } = await stat(path);
+    if (size > DOCKERFILE_MAX_BYTES) throw new InputError(shown, undefined, `Dockerfile is larger than ${DOCKERFILE_MAX_BYTES} bytes`);
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(shown, undefined, `cannot read Dockerfile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const overlong = firstOverlongLine(bytes);
+  if (overlong !== undefined) {
+    throw new InputError(shown, `line ${overlong}`, `line is longer than ${DOCKER_LINE_MAX_BYTES} bytes (Docker's parser refuses it too)`);
+  }
+  return bytes;
 }
 
 export interface PlanOptions extends LoadOptions {

@@ -93,6 +93,27 @@ const cases: HostileCase[] = [
     expected: { code: 2, file: 'manifest.json', location: /includes\[0\] \(line \d+\)/, problem: /leads outside the manifest's folder$/, ...SMALL },
   },
   {
+    name: 'a Dockerfile with a 10 MB line (used 2.5 GB before)',
+    files: { 'repo/manifest.json': oneImageManifest(), 'repo/app/Dockerfile': `FROM scratch\nLABEL x=${'a'.repeat(10 * 1024 * 1024)}\n` },
+    args: GRAPH,
+    expected: { code: 2, file: 'app/Dockerfile', location: /(?:)/, problem: /^Dockerfile is larger than 1048576 bytes$/, ...SMALL },
+  },
+  {
+    name: 'a Dockerfile with a 100 KB line, under the size limit',
+    files: { 'repo/manifest.json': oneImageManifest(), 'repo/app/Dockerfile': `FROM scratch\nLABEL x=${'a'.repeat(100 * 1024)}\n` },
+    args: GRAPH,
+    expected: { code: 2, file: 'app/Dockerfile', location: /line 2/, problem: /line is longer than 65535 bytes \(Docker's parser refuses it too\)$/, ...SMALL },
+  },
+  {
+    name: 'a Dockerfile of one RUN continued over 1,000 lines of 1 KB, just under the size limit: read in bounded memory',
+    files: {
+      'repo/manifest.json': oneImageManifest(),
+      'repo/app/Dockerfile': `FROM scratch\nRUN echo \\\n${`  ${'a'.repeat(1000)} \\\n`.repeat(1000)}  end\n`,
+    },
+    args: GRAPH,
+    expected: { code: 0, seconds: 30, maxRssMb: 500 },
+  },
+  {
     name: 'a .dockerignore with a 31-star pattern and a long name (over 300 s before): planned',
     files: withIgnore(`${'*a'.repeat(31)}\n`, { [`repo/app/${'a'.repeat(30)}${'b'.repeat(200)}`]: 'x' }),
     args: PLAN,
@@ -108,7 +129,7 @@ const cases: HostileCase[] = [
     name: 'a .dockerignore line over 64 KiB',
     files: withIgnore(`*.md\n${'x'.repeat(100 * 1024)}\n`),
     args: PLAN,
-    expected: { code: 2, file: 'app/.dockerignore', location: /line 2/, problem: /line is longer than 65536 bytes/, ...SMALL },
+    expected: { code: 2, file: 'app/.dockerignore', location: /line 2/, problem: /line is longer than 65535 bytes/, ...SMALL },
   },
   {
     name: 'a .dockerignore that is a symlink leading outside the repository',
