@@ -14,6 +14,13 @@ export function isWithin(dir: string, target: string): boolean {
 }
 
 /**
+ * A control character no name, tag, path or value from a manifest or an option may hold: every one
+ * but tab, newline included (it would split a message line or a command line).
+ */
+// eslint-disable-next-line no-control-regex
+export const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+/**
  * Text with every control character other than newline and tab written as `\u001b`, so that a
  * name, tag, path or argument from a hostile repository cannot drive the terminal it is shown on
  * (ESC sequences, C1 CSI, NUL, a carriage return overwriting the line).

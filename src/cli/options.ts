@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CommanderError, Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { PlatformFilter } from '../plan/index.js';
-import { escapeControl } from '../paths.js';
+import { escapeControl, FORBIDDEN_CONTROL } from '../paths.js';
 import { SecretValue, type BuildSecret } from '../secret.js';
 
 /** Options shared by every command that reads a manifest. */
@@ -23,6 +23,8 @@ function collectVar(value: string, previous: Record<string, string>): Record<str
   if (eq <= 0) {
     throw optionError(`--var: ${JSON.stringify(value)} must be name=value, like --var BaseRegistry=127.0.0.1:5000`);
   }
+  // Variables become names, tags, paths and build args: no control character may enter through them.
+  if (FORBIDDEN_CONTROL.test(value)) throw optionError(`--var ${value.slice(0, eq)}: the value contains a control character`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 

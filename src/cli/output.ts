@@ -1,6 +1,6 @@
 /** How errors and warnings reach the user: one line each, credentials never included. */
 import { BadInputError, EngineCapabilityError, ExitCode, RegistryAuthError, RegistryError } from '../errors.js';
-import { messageLine } from '../paths.js';
+import { escapeControl, messageLine } from '../paths.js';
 
 export function formatError(err: unknown): string {
   if (!(err instanceof Error)) return messageLine(String(err));
@@ -18,4 +18,13 @@ export function errorExitCode(err: unknown): number {
 
 export function warn(message: string): void {
   process.stderr.write(`imagewright: warning: ${messageLine(message)}\n`);
+}
+
+/**
+ * A command's output (plan, graph, matrix, reports) to stdout. A name from the repository (a context
+ * file, a path) may hold control characters: they are shown escaped, never raw. JSON stays valid and
+ * means the same: such a character can only sit inside a string, where `\u001b` is its escape.
+ */
+export function writeOutput(text: string): void {
+  process.stdout.write(escapeControl(text));
 }

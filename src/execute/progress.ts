@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { digestOfReference } from '../digest.js';
+import { escapeControl } from '../paths.js';
 import type { PlatformPlan } from '../plan/types.js';
 import type { SkipReason } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome, PlatformSkip } from './types.js';
@@ -306,7 +307,7 @@ function finishedLine(plan: PlatformPlan, outcome: PlatformOutcome): string {
 }
 
 function failureLines(failure: PlatformFailure, tailLines: number): string {
-  const lines = [`FAILED  ${failure.id}: ${failure.message}`];
+  const lines = [`FAILED  ${failure.id}: ${escapeControl(failure.message)}`];
   if (failure.logTail) {
     const tail = failure.logTail.trimEnd().split('\n').slice(-tailLines);
     // A build log is anyone's text: no escape sequence of it reaches the terminal.

@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { InputError } from '../errors.js';
+import { FORBIDDEN_CONTROL } from '../paths.js';
 import { formatPath, type JsonPath } from './path.js';
 import { scanJson, type ScanIndex } from './scan.js';
 import type { SourceLocation } from './types.js';
@@ -189,7 +190,34 @@ export function readSource(abs: string, display: string, blame?: Site): SourceFi
       `duplicate ${what} ${JSON.stringify(dupPath[dupPath.length - 1])} (first at line ${file.lineAt(firstOffset)})`,
     );
   }
+  const control = firstControlCharacter(value);
+  if (control) {
+    const code = control.character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw file.error(control.path, `contains control character U+${code}: names, tags, paths and values in a manifest may not (a terminal would run it)`);
+  }
   return file;
+}
+
+/** The first string or key holding a control character, depth first, without recursion. */
+function firstControlCharacter(root: unknown): { path: JsonPath; character: string } | undefined {
+  const stack: Array<{ value: unknown; path: JsonPath }> = [{ value: root, path: [] }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { value, path: at } = item;
+    if (typeof value === 'string') {
+      const found = FORBIDDEN_CONTROL.exec(value);
+      if (found) return { path: at, character: found[0] };
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...at, i] });
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      for (const [key] of entries) {
+        const found = FORBIDDEN_CONTROL.exec(key);
+        if (found) return { path: [...at, key], character: found[0] };
+      }
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: (entries[i] as [string, unknown])[1], path: [...at, (entries[i] as [string, unknown])[0]] });
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -4,10 +4,12 @@
  * folder as it was. docs/failure-classes.md lists the cases; keep the two in step.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync, symlinkSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertBounded, assertRefused, fixture, oneImageManifest, runMeasured, snapshotTree, type Bounds, type Expected } from '../helpers/adversarial.js';
+import { engineProcessEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 
 interface HostileCase {
   name: string;
@@ -145,6 +147,43 @@ const cases: HostileCase[] = [
     args: PLAN,
     expected: { code: 2, file: 'app/.dockerignore', location: /(?:)/, problem: /^ignore file is not a regular file$/, ...SMALL },
   },
+  // Control characters (issue 13 item 3): rejected where they would become a name, tag, path or arg.
+  {
+    name: 'a tag holding a terminal escape sequence',
+    files: { 'repo/manifest.json': oneImageManifest({ platform: { tags: { '1\u001b[2J': {} } } }), 'repo/app/Dockerfile': 'FROM scratch\n' },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: new RegExp(`${P0}\\.tags\\["1\\\\u001b\\[2J"\\] \\(line \\d+\\)`), problem: /contains control character U\+001B/, ...SMALL },
+  },
+  {
+    name: 'a repository name holding a C1 control (CSI)',
+    files: { 'repo/manifest.json': { registry: '127.0.0.1:5000', repos: [{ name: 'team/\u009b31mapp', images: [] }] } },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: /repos\[0\]\.name \(line \d+\)/, problem: /contains control character U\+009B/, ...SMALL },
+  },
+  {
+    name: 'a Dockerfile path holding an escape sequence (the folder exists)',
+    files: { 'repo/manifest.json': oneImageManifest({ platform: { dockerfile: 'app\u001b[31m' } }), 'repo/app\u001b[31m/Dockerfile': 'FROM scratch\n' },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: new RegExp(`${P0}\\.dockerfile \\(line \\d+\\)`), problem: /contains control character U\+001B/, ...SMALL },
+  },
+  {
+    name: 'a build arg value holding a NUL byte',
+    files: { 'repo/manifest.json': oneImageManifest({ platform: { buildArgs: { X: 'a\u0000b' } } }), 'repo/app/Dockerfile': 'FROM scratch\nARG X\n' },
+    args: GRAPH,
+    expected: { code: 2, file: 'manifest.json', location: new RegExp(`${P0}\\.buildArgs\\.X \\(line \\d+\\)`), problem: /contains control character U\+0000/, ...SMALL },
+  },
+  {
+    name: 'a --var value holding an escape sequence',
+    files: { 'repo/manifest.json': oneImageManifest(), 'repo/app/Dockerfile': 'FROM scratch\n' },
+    args: [...GRAPH, '--var', 'v=\u001b[2J'],
+    expected: { code: 2, file: '--var v', location: /(?:)/, problem: /^the value contains a control character$/, ...SMALL },
+  },
+  {
+    name: 'a --manifest path holding an escape sequence: shown escaped',
+    files: { 'repo/manifest.json': oneImageManifest() },
+    args: [...GRAPH, '--manifest', '\u001b[31mm.json'],
+    expected: { code: 2, file: String.raw`\u001b[31mm.json`, location: /(?:)/, problem: /^manifest does not exist$/, ...SMALL },
+  },
 ];
 
 describe('hostile input: exit 2, one line naming file and location, bounded time and memory, nothing written', { timeout: 10 * 60_000 }, () => {
@@ -162,4 +201,33 @@ describe('hostile input: exit 2, one line naming file and location, bounded time
       }
     });
   }
+});
+
+describe('control characters in file names: shown escaped on every channel, never raw', { timeout: 5 * 60_000 }, () => {
+  it('plan text, plan JSON and graph name a context file holding ESC, BEL and CSI escaped', async () => {
+    const root = await fixture({ 'repo/manifest.json': oneImageManifest(), 'repo/app/Dockerfile': 'FROM scratch\nCOPY . /\n', 'repo/app/a.txt': 'a' });
+    try {
+      const repo = join(root, 'repo');
+      const common = ['--image-info', 'image-info.json', '--repo-prefix', `${uniqueRepoPrefix('escape')}/`];
+      const env = engineProcessEnv();
+      const built = await runMeasured(['build', ...common], { cwd: repo, env, killAfterSeconds: 240 });
+      assert.equal(built.code, 0, built.stderr);
+      // A pull request adds a file whose name would drive the terminal.
+      const hostile = 'x\u001b[2J\u0007\u009b31m.txt';
+      writeFileSync(join(repo, 'app', hostile), 'new');
+      const before = snapshotTree(root);
+      const escaped = String.raw`x\u001b[2J\u0007\u009b31m.txt`;
+      const text = await runMeasured(['plan', ...common], { cwd: repo, env });
+      assertBounded(text, { code: 0, ...SMALL }, root, before);
+      assert.ok(text.stdout.includes(escaped), `plan text names the file escaped:\n${text.stdout}`);
+      const json = await runMeasured(['plan', '--format', 'json', ...common], { cwd: repo, env });
+      assertBounded(json, { code: 0, ...SMALL }, root, before);
+      assert.ok(JSON.stringify(JSON.parse(json.stdout)).includes(JSON.stringify(hostile).slice(1, -1)), 'plan JSON is JSON and means the same name');
+      assert.ok(json.stdout.includes(String.raw`\u009b`), 'the C1 character, which JSON.stringify leaves raw, is escaped too');
+      const graph = await runMeasured(['graph'], { cwd: repo, env });
+      assertBounded(graph, { code: 0, ...SMALL }, root, before);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

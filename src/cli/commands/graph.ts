@@ -3,7 +3,7 @@ import { renderGraphDot, renderGraphJson, renderGraphMermaid } from '../../graph
 import { filteredGraph } from '../../plan/index.js';
 import { loadRepository } from '../../shell/plan.js';
 import { baseOverrideOptions, filterOptions, manifestLoadOptions, manifestOptions, platformFilter, type FilterCommandOptions, type ManifestCommandOptions } from '../options.js';
-import { warn } from '../output.js';
+import { warn, writeOutput } from '../output.js';
 import { examples } from '../help.js';
 
 interface GraphOptions extends ManifestCommandOptions, FilterCommandOptions {
@@ -34,6 +34,6 @@ export function registerGraphCommand(program: Command): void {
       });
       const graph = filteredGraph(loaded.graph, platformFilter(options));
       const render = { json: renderGraphJson, mermaid: renderGraphMermaid, dot: renderGraphDot }[options.format];
-      process.stdout.write(render(graph).replace(/\n?$/, '\n'));
+      writeOutput(render(graph).replace(/\n?$/, '\n'));
     });
 }

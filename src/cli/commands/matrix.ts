@@ -6,7 +6,7 @@ import { planCounts } from '../../plan/index.js';
 import { filteredGraph, filteredPlan } from '../../plan/index.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
 import { type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, buildArgOptions, type CommandLineBuildArgs } from '../options.js';
-import { warn } from '../output.js';
+import { warn, writeOutput } from '../output.js';
 import { examples } from '../help.js';
 
 interface MatrixCommandOptions extends ManifestCommandOptions, FilterCommandOptions {
@@ -79,15 +79,15 @@ osVersions as ImageBuilder sets them; also matrix, matrixWave0…, waves, publis
     .action(async (options: MatrixCommandOptions) => {
       const matrix = await computeMatrix(options);
       if (options.format === 'azure') {
-        process.stdout.write(renderAzureMatrix(matrix));
+        writeOutput(renderAzureMatrix(matrix));
         return;
       }
       const shown = options.wave === undefined ? matrix : { ...matrix, legs: matrix.legs.filter((leg) => leg.wave === options.wave) };
       if (options.format === 'json') {
-        process.stdout.write(renderMatrixJson(shown, options.runsOn));
+        writeOutput(renderMatrixJson(shown, options.runsOn));
         return;
       }
-      process.stdout.write(`${githubMatrix(matrix, options.wave, options.runsOn)}\n`);
+      writeOutput(`${githubMatrix(matrix, options.wave, options.runsOn)}\n`);
       const output = process.env.GITHUB_OUTPUT;
       if (output) await appendFile(output, githubOutputLines(matrix, options.wave, options.runsOn));
     });

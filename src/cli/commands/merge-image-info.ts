@@ -3,6 +3,7 @@ import { mergeLegFiles } from '../../shell/merge-image-info.js';
 import { manifestLoadOptions, manifestOptions, type ManifestCommandOptions } from '../options.js';
 import { warn } from '../output.js';
 import { examples } from '../help.js';
+import { messageLine } from '../../paths.js';
 
 interface MergeCommandOptions extends ManifestCommandOptions {
   out: string;
@@ -44,6 +45,6 @@ different runs. Pass the previous image-info as --base (or as --out), never as a
           : {}),
         warn,
       });
-      process.stderr.write(`merged ${legFiles.length} leg file(s)${baseFile ? ` over ${baseFile}` : ''} into ${options.out}: ${platformCount} platform record(s)\n`);
+      process.stderr.write(`${messageLine(`merged ${legFiles.length} leg file(s)${baseFile ? ` over ${baseFile}` : ''} into ${options.out}: ${platformCount} platform record(s)`)}\n`);
     });
 }

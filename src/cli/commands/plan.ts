@@ -19,7 +19,7 @@ import {
   buildArgOptions,
   type CommandLineBuildArgs,
 } from '../options.js';
-import { warn } from '../output.js';
+import { warn, writeOutput } from '../output.js';
 import { examples } from '../help.js';
 
 interface PlanCommandOptions extends ManifestCommandOptions, FilterCommandOptions {
@@ -79,7 +79,7 @@ export function registerPlanCommand(program: Command): void {
       // Keys and decisions come from the whole manifest; the filters choose what is shown.
       const plan = filteredPlan(planned.plan, platformFilter(options));
       if (options.format === 'github') await writeGithub(plan, { edges: planned.graph.edges, reportUrl: options.reportUrl ?? githubRunUrl() });
-      else process.stdout.write(options.format === 'json' ? renderPlanJson(plan, registry.requestCount) : renderPlanText(plan));
+      else writeOutput(options.format === 'json' ? renderPlanJson(plan, registry.requestCount) : renderPlanText(plan));
       if (options.verbose) process.stderr.write(`registry requests: ${registry.requestCount}\n`);
       if (options.exitCode && planHasWork(plan)) process.exitCode = ExitCode.stale;
     });
@@ -88,7 +88,7 @@ export function registerPlanCommand(program: Command): void {
 /** The summary on stdout, and, inside a GitHub Actions step, in the job summary and the step outputs. */
 async function writeGithub(plan: Plan, summaryOptions: GithubSummaryOptions): Promise<void> {
   const summary = renderPlanGithub(plan, summaryOptions);
-  process.stdout.write(summary);
+  writeOutput(summary);
   const { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile } = process.env;
   if (summaryFile) await appendFile(summaryFile, summary);
   if (outputFile) await appendFile(outputFile, planGithubOutputs(plan));

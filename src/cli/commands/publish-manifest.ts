@@ -3,7 +3,7 @@ import { ExitCode } from '../../errors.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { publishManifests } from '../../shell/publish-manifest.js';
 import { manifestLoadOptions, manifestOptions, registryOptions, type ManifestCommandOptions } from '../options.js';
-import { errorExitCode, formatError, warn } from '../output.js';
+import { errorExitCode, formatError, warn, writeOutput } from '../output.js';
 import { examples } from '../help.js';
 
 interface PublishCommandOptions extends ManifestCommandOptions {
@@ -35,7 +35,7 @@ export function registerPublishManifestCommand(program: Command): void {
         imageInfoFile: options.imageInfo,
         registry: createRegistryClient({ insecureRegistries: options.insecureRegistry }),
         warn,
-        report: (line) => process.stdout.write(`${line}\n`),
+        report: (line) => writeOutput(`${line}\n`),
         describeError: formatError,
       });
       // A registry that refused, failed or is gone: exit 3, as every other registry error.
