@@ -15,6 +15,7 @@ import type { TargetPlatform } from '../platform.js';
 import { enginePlatformProvider } from './build-platform.js';
 import { checkBasePlatforms, checkEmulation, platformsToBuild, unbuildableOnEngine } from './platform-check.js';
 import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
+import { foreignTagError, foreignTags, recordedDigests, tagClaims, takeOverWarning } from './tag-owners.js';
 import type { BuildSecret } from '../secret.js';
 import { PhaseTimings } from '../timings.js';
 
@@ -46,6 +47,8 @@ export interface BuildOptions extends LoadOptions {
   skipPlatformCheck?: boolean;
   /** `--secret` specifications, passed to every build. */
   secrets?: readonly BuildSecret[];
+  /** Push even over tags that hold another run's images (see tag-owners.ts), with a warning. */
+  takeOverTags?: boolean;
   /** For tests: an engine instead of the Docker CLI one. */
   engine?: Engine;
   /** For tests: how to find out whether the engine emulates an architecture (default: this machine's binfmt_misc). */
@@ -86,6 +89,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     const detecting = options.engine || !plan.platforms.some((p) => p.decision === 'build') ? undefined : timings.time('engine detection', () => createDockerEngine({ env: process.env }));
     detecting?.catch(() => undefined);
     const skip = await timings.time('platform checks', () => checkPlatforms(planned, plan, options, enginePlatform));
+    if (options.push && options.imageInfoFile) await timings.time('registry reads', () => checkTagOwners(planned, plan, skip, options));
     const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
     const engine = options.engine ?? (needsEngine && detecting ? await detecting : NO_ENGINE);
     const empty = { schemaVersion: '2.0', repos: [] };
@@ -134,6 +138,19 @@ async function checkPlatforms(planned: PlanResult, plan: Plan, options: BuildOpt
   if (!options.skipPlatformCheck) await checkBasePlatforms(planned, plan, options.registry, skip);
   await checkEmulation(platformsToBuild(planned, plan, skip), engine, options.emulation ?? binfmtProbe());
   return skip;
+}
+
+/**
+ * Before anything builds or pushes: a tag this run would move that holds another run's image (see
+ * tag-owners.ts) refuses the build, or with --take-over-tags is named in a warning. Only with an
+ * image-info file: without one, the tags' own labels are the record, and there is no other file to mix with.
+ */
+async function checkTagOwners(planned: PlanResult, plan: Plan, skip: ReadonlyMap<string, SkipReason>, options: BuildOptions): Promise<void> {
+  const claims = tagClaims(planned.manifest, plan, new Set(skip.keys()));
+  const foreign = await foreignTags(claims, recordedDigests(planned.previous), options.registry);
+  if (foreign.length === 0) return;
+  if (!options.takeOverTags) throw foreignTagError(options.imageInfoFile as string, foreign);
+  options.warn?.(takeOverWarning(foreign));
 }
 
 /**

@@ -37,6 +37,7 @@ interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptio
   buildArg?: CommandLineBuildArgs;
   secret: BuildSecret[];
   sourceRepo?: string;
+  takeOverTags: boolean;
 }
 
 export function registerBuildCommand(program: Command): void {
@@ -68,6 +69,11 @@ export function registerBuildCommand(program: Command): void {
     .option(
       '--skip-platform-check',
       'build even when a base image\'s config names another platform than the one being built (ImageBuilder\'s option of the same name; for mislabelled bases)',
+      false,
+    )
+    .option(
+      '--take-over-tags',
+      'with --push and --image-info: push even over tags that hold images another run pushed (their labels say so) and the image-info does not record; without it such a build is refused before anything builds',
       false,
     )
     .option('--source-repo <url>', 'repository URL for image-info\'s commitUrl, <url>/blob/<sha>/<Dockerfile> (ImageBuilder\'s option; default: the git remote origin)')
@@ -114,6 +120,7 @@ export function registerBuildCommand(program: Command): void {
         logDir: options.logDir,
         skipPlatformCheck: options.skipPlatformCheck,
         sourceRepo: options.sourceRepo,
+        takeOverTags: options.takeOverTags,
         progressStream: process.stderr,
         progress: options.progress,
         timings,
