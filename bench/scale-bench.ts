@@ -9,8 +9,8 @@
  * - one-change `build --push` (the payload of one chain's root changes: that chain, 5 platforms,
  *   builds on the real engine and is pushed);
  *
- * each with its wall time, peak RSS of the imagewright process and the registry requests it made
- * (its own count, `--verbose`). Beside them, the floor measured in the same run: as many HEAD
+ * each with its wall time, CPU time (user + system: what the run cost, whatever the shared machine's
+ * load), peak RSS of the imagewright process and the registry requests it made (its own count, `--verbose`). Beside them, the floor measured in the same run: as many HEAD
  * requests as there are platforms, 16 at a time over kept-alive connections, against the same
  * registry. Ends with the growth from the smallest to the largest size. Asserts nothing about time.
  *
@@ -46,16 +46,18 @@ function argValue(name: string): string | undefined {
 
 interface Run {
   ms: number;
+  /** User + system CPU time of the imagewright process: what the run cost, whatever the machine's load. */
+  cpuMs: number;
   rssMb: number;
   requests: number;
   stdout: string;
 }
 
-/** Runs the CLI with `--verbose`; peak RSS comes from the process itself at exit (an --import hook). */
+/** Runs the CLI with `--verbose`; peak RSS and CPU time come from the process itself at exit (an --import hook). */
 async function runCli(args: string[], env: NodeJS.ProcessEnv, dir: string): Promise<Run> {
   const rssFile = join(dir, 'rss.txt');
   const hook = join(dir, 'rss-hook.mjs');
-  writeFileSync(hook, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  writeFileSync(hook, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(${JSON.stringify(rssFile)}, [u.maxRSS, u.userCPUTime + u.systemCPUTime].join(' ')); });\n`);
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', hook, cli, ...args, '--verbose'], { cwd: dir, env });
   let stdout = '';
@@ -66,7 +68,8 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, dir: string): Prom
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`imagewright ${args.join(' ')} failed (${code}):\n${stderr.split('\n').slice(-20).join('\n')}`);
   const requests = Number(/registry requests: (\d+)/.exec(stderr)?.[1] ?? NaN);
-  return { ms, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024, requests, stdout };
+  const [maxRssKb = NaN, cpuMicros = NaN] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
+  return { ms, cpuMs: cpuMicros / 1000, rssMb: maxRssKb / 1024, requests, stdout };
 }
 
 /** `refs.length` HEAD requests, FLOOR_CONCURRENCY at a time, on kept-alive connections (Node's fetch). */
@@ -143,7 +146,7 @@ async function measure(platforms: number, shape: ScaleShape, repos: number): Pro
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['platforms', 'shape', 'cold plan', 'warm plan', 'no-change build --push', 'one-change build --push', 'floor (HEADs, 16 at a time)', 'peak RSS (plan / build)', 'registry requests (warm / no-change / one-change)', 'load average'];
+  const header = ['platforms', 'shape', 'cold plan', 'warm plan', 'no-change build --push', 'one-change build --push', 'CPU time (cold / warm / no-change / one-change)', 'floor (HEADs, 16 at a time)', 'peak RSS (plan / build)', 'registry requests (warm / no-change / one-change)', 'load average'];
   const lines = rows.map((r) => [
     r.platforms.toLocaleString('en-US'),
     r.label,
@@ -151,6 +154,7 @@ function printTable(rows: Row[]): void {
     `${s(r.warm.ms)} (${(r.warm.ms / r.floorMs).toFixed(2)}× floor)`,
     `${s(r.noChange.ms)} (${(r.noChange.ms / r.floorMs).toFixed(2)}× floor)`,
     r.oneChange ? s(r.oneChange.ms) : '-',
+    [r.cold, r.warm, r.noChange, r.oneChange].map((run) => (run ? (run.cpuMs / 1000).toFixed(1) : '-')).join(' / ') + ' s',
     s(r.floorMs),
     `${Math.round(Math.max(r.cold.rssMb, r.warm.rssMb))} / ${Math.round(Math.max(r.noChange.rssMb, r.oneChange?.rssMb ?? 0))} MB`,
     `${r.warm.requests} / ${r.noChange.requests} / ${r.oneChange?.requests ?? '-'}`,
@@ -173,7 +177,9 @@ function printGrowth(rows: Row[]): void {
       `warm plan ${ratio(first.warm.ms, last.warm.ms)}`,
       `no-change ${ratio(first.noChange.ms, last.noChange.ms)}`,
       first.oneChange && last.oneChange ? `one-change ${ratio(first.oneChange.ms, last.oneChange.ms)}` : '',
+      `CPU time cold ${ratio(first.cold.cpuMs, last.cold.cpuMs)}, warm ${ratio(first.warm.cpuMs, last.warm.cpuMs)}, no-change ${ratio(first.noChange.cpuMs, last.noChange.cpuMs)}`,
       `peak RSS ${ratio(Math.max(first.warm.rssMb, first.noChange.rssMb), Math.max(last.warm.rssMb, last.noChange.rssMb))}`,
+      `warm plan / floor ${(first.warm.ms / first.floorMs).toFixed(2)} → ${(last.warm.ms / last.floorMs).toFixed(2)}`,
       `requests ${ratio(first.noChange.requests, last.noChange.requests)}`,
       `floor ${ratio(first.floorMs, last.floorMs)}`,
     ].filter(Boolean);

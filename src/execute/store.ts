@@ -21,6 +21,8 @@ const FLUSH_INTERVAL_MS = 5_000;
 export interface StoreOptions {
   /** For tests: the clock that times batched writes. */
   now?: () => number;
+  /** `previous` is exactly what the file holds (just read from it): an unchanged record then costs no write, as after a read. */
+  previousAsInFile?: boolean;
 }
 
 export class ImageInfoStore {
@@ -49,10 +51,13 @@ export class ImageInfoStore {
 
   /**
    * Start from the file's content (or an empty image-info when there is no file), or from `previous`;
-   * only a start from the file itself lets an unchanged record skip its write.
+   * only a start from the file itself (read here, or `previousAsInFile`) lets an unchanged record skip its write.
    */
   static async open(file: string, manifest: Manifest, previous?: ImageInfo, options: StoreOptions = {}): Promise<ImageInfoStore> {
-    if (previous) return new ImageInfoStore(file, manifest, withManifestRepoNames(previous, manifest), false, options);
+    if (previous) {
+      const info = withManifestRepoNames(previous, manifest);
+      return new ImageInfoStore(file, manifest, info, options.previousAsInFile === true && info === previous, options);
+    }
     const read = await readImageInfo(file);
     const info = read && withManifestRepoNames(read, manifest);
     // A file whose repo names were rewritten on read is not what the next write would leave alone.

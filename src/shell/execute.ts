@@ -94,7 +94,11 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     const engine = options.engine ?? (needsEngine && detecting ? await detecting : NO_ENGINE);
     const empty = { schemaVersion: '2.0', repos: [] };
     const commitUrl = await timings.time('commit URLs', () => commitUrlMaker(planned.manifest.dir, options.sourceRepo));
-    const store = outFile ? await timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : undefined)) : undefined;
+    // The file the plan just read (under the lock, so unchanged since): taken as planned, not parsed a second time.
+    const asPlanned = planned.previousAsInFile ? planned.previous : undefined;
+    const store = outFile
+      ? await timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : asPlanned, { previousAsInFile: !separateOut && asPlanned !== undefined }))
+      : undefined;
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
     const deferred = partlySelectedImages(planned.manifest, plan);

@@ -145,6 +145,8 @@ export interface PlanOptions extends LoadOptions {
 
 export interface PlanResult extends LoadedRepository {
   previous: ImageInfo | undefined;
+  /** `previous` is the image-info file's content as read (no repo renamed on the way): the build's store takes it rather than parsing the file again. */
+  previousAsInFile: boolean;
   input: PlanInput;
   plan: Plan;
 }
@@ -153,9 +155,14 @@ export interface PlanResult extends LoadedRepository {
 export async function planRepository(options: PlanOptions): Promise<PlanResult> {
   const repo = await loadRepository(options);
   const fromLabels = !options.imageInfoFile;
+  let previousAsInFile = false;
   const [previous, resolved] = await Promise.all([
     options.imageInfoFile
-      ? readImageInfo(options.imageInfoFile).then((info) => info && withManifestRepoNames(info, repo.manifest))
+      ? readImageInfo(options.imageInfoFile).then((info) => {
+          const renamed = info && withManifestRepoNames(info, repo.manifest);
+          previousAsInFile = info !== undefined && renamed === info;
+          return renamed;
+        })
       : readImageInfoFromRegistry(repo.manifest, options.registry),
     resolveExternal(repo.graph, options.registry),
   ]);
@@ -180,7 +187,7 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
       }),
   );
   const input: PlanInput = { ...partial, existing, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
-  return { ...repo, previous, input, plan: planBuilds(input, keys) };
+  return { ...repo, previous, previousAsInFile, input, plan: planBuilds(input, keys) };
 }
 
 /** The entries of each recorded index, or null for an index the registry does not have. */

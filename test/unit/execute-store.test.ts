@@ -80,6 +80,24 @@ describe('ImageInfoStore', () => {
     assert.match(await readFile(file, 'utf8'), /sha256:aaa/);
   });
 
+  it('started from the records the plan read from the file (previousAsInFile), writes nothing for a record the file already holds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'image-info.json');
+    const first = await ImageInfoStore.open(file, world.manifest);
+    await first.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    const written = await stat(file);
+    const read = await readImageInfo(file);
+    assert.ok(read);
+    const asRead = await ImageInfoStore.open(file, world.manifest, read, { previousAsInFile: true });
+    await asRead.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    assert.equal((await stat(file)).ino, written.ino, 'the file was replaced although nothing changed');
+    // Without the flag, records handed in are not known to be the file's: the first record is written.
+    const handedIn = await ImageInfoStore.open(file, world.manifest, read);
+    await handedIn.recordPlatform(a, outcome(a, '127.0.0.1:5000/r@sha256:aaa'));
+    assert.notEqual((await stat(file)).ino, written.ino);
+  });
+
   it('serializes a no-change run of 10,000 platforms in about the size of the file, not once per platform', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'iw-store-'));
     dirs.push(dir);
