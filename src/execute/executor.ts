@@ -25,7 +25,7 @@ import { buildTags, imageLabels, syntaxOverride } from './compose.js';
 import { baseImage, pinReads, type UpstreamImage } from './inputs.js';
 import { pinDockerfile } from './pin.js';
 import { silentProgress, type BuildProgress } from './progress.js';
-import { indexPlatform, manifestLayers, publishSharedTagIndex, retag, type ManifestClient } from './publish.js';
+import { indexPlatform, manifestLayers, publishSharedTagIndex, putUnderTags, retag, type ManifestClient } from './publish.js';
 import { runDag, type NodeResult, type SkipReason } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome } from './types.js';
 import { writePinnedDockerfile } from './workspace.js';
@@ -350,7 +350,7 @@ class PlanExecutor {
     outcome.layers = manifestLayers(manifest.body);
     log.write(`imagewright: pushed ${outcome.digest}\n`);
     if (others.length === 0) return;
-    await this.#time('registry tags', () => retag(registry, outcome.digest, others, manifest));
+    await this.#time('registry tags', () => putUnderTags(registry, outcome.digest, manifest, others));
     log.write(`imagewright: tagged ${others.join(', ')} in the registry\n`);
   }
 

@@ -37,23 +37,30 @@ export interface PublishedManifest {
  */
 /**
  * Put the manifest `source` (`repo@sha256:…`) under more tags without pulling or rebuilding: HEAD each
- * target first, and copy the manifest (mounting its blobs when the repository differs) only where the
- * tag does not name it already. `fetched`: the source's manifest, when the caller just read it.
- * Returns the targets that were written.
+ * target first, and copy the manifest only where the tag does not name it already. Returns the
+ * targets that were written.
  */
-export async function retag(
-  client: ManifestClient,
-  source: string,
-  targets: readonly string[],
-  fetched?: { body: Buffer; mediaType: string; digest: string },
-): Promise<string[]> {
+export async function retag(client: ManifestClient, source: string, targets: readonly string[]): Promise<string[]> {
   const sourceDigest = digestOfReference(source);
   const heads = await Promise.all(targets.map((target) => client.headManifest(target)));
   const pending = targets.filter((_, i) => heads[i]?.digest !== sourceDigest);
   if (pending.length === 0) return [];
-  const manifest = fetched?.digest === sourceDigest ? fetched : await client.getManifest(source);
+  await putUnderTags(client, source, await client.getManifest(source), pending);
+  return pending;
+}
+
+/**
+ * Copy `manifest`, the manifest of `source`, to each target tag (mounting its blobs when the
+ * repository differs). For an image just pushed, whose other tags cannot name it yet, with no HEAD first.
+ */
+export async function putUnderTags(
+  client: ManifestClient,
+  source: string,
+  manifest: { body: Buffer; mediaType: string; digest: string },
+  targets: readonly string[],
+): Promise<void> {
   const from = repositoryOfReference(source);
-  for (const target of pending) {
+  for (const target of targets) {
     const to = repositoryOfReference(target);
     if (to !== from) await mountReferencedBlobs(client, manifest, from, to);
     const digest = await client.putManifest(target, manifest.body, manifest.mediaType);
@@ -61,7 +68,6 @@ export async function retag(
       throw new RegistryError(`retag ${target}: the registry stored ${digest}, not ${manifest.digest}`);
     }
   }
-  return pending;
 }
 
 async function mountReferencedBlobs(
