@@ -45,6 +45,10 @@ export function renderReportHtml(data: ReportData, clientScript: string): string
   <label>OS <select id="filter-os"></select></label>
   <label>Architecture <select id="filter-arch"></select></label>
   <span id="filter-decisions" role="group" aria-label="Decisions"></span>
+  <label>Colour <select id="colour-by">
+    <option value="decision">by decision</option><option value="architecture">by architecture</option><option value="os">by OS</option><option value="repo">by repo</option>
+  </select></label>
+  <span id="legend"></span>
   <span class="views" role="group" aria-label="View">
     <button id="view-graph" type="button">Graph</button>
     <button id="view-list" type="button">List</button>
@@ -76,6 +80,7 @@ h1 { font-size: 16px; margin: 0; }
 #toolbar { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; padding: 6px 12px; border-bottom: 1px solid var(--line); background: #f7f8fa; }
 #search { width: 260px; padding: 3px 6px; }
 #filter-decisions label { margin-right: 8px; white-space: nowrap; }
+#legend .chip { margin-right: 4px; }
 .views button { padding: 2px 10px; }
 .views button[aria-pressed="true"] { font-weight: bold; background: #dde3ee; }
 main { flex: 1; display: flex; min-height: 0; }

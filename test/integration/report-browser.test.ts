@@ -114,9 +114,16 @@ describe('report in Chromium', { skip }, () => {
     assert.deepEqual(await shownIds(watched), [id('g4-l3-0')]);
     assert.equal(await page.textContent('#details h2'), id('g4-l3-0'));
 
-    // The list view shows the same platforms as rows.
     await page.fill('#search', '');
     await page.press('#search', 'Enter');
+
+    // Colour by repo: one colour per repo, with a legend.
+    await page.selectOption('#colour-by', 'repo');
+    assert.deepEqual(await page.$$eval('#legend .chip', (els) => els.map((el) => el.textContent)), ['report/r0', 'report/r1', 'report/r2']);
+    const fills = await page.$$eval('#graph .node rect', (els) => new Set(els.map((el) => (el as SVGRectElement).style.fill)).size);
+    assert.equal(fills, 3);
+
+    // The list view shows the same platforms as rows.
     await page.click('#view-list');
     assert.equal((await shownIds(watched, '#list tr.row')).length, 30);
     assertClean(watched);

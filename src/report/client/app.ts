@@ -13,6 +13,8 @@ const LIST_PAGE = 300;
 const RELATED_SHOWN = 200;
 const NODE_HEIGHT = 22;
 const SVG = 'http://www.w3.org/2000/svg';
+/** Colours for `Colour by` other than decision, in order of the sorted values (repeating past ten). */
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#e15759', '#76b7b2', '#9c755f', '#edc948', '#ff9da7', '#bab0ac'];
 const DECISION_LABELS: Record<ReportDecision, string> = { build: 'build', retag: 'retag (reuse, new tags)', reuse: 'reuse', unplanned: 'not planned' };
 
 const data = JSON.parse(document.getElementById('report-data')?.textContent ?? '{}') as ReportData;
@@ -44,6 +46,8 @@ const counts = element('counts');
 const graphButton = element<HTMLButtonElement>('view-graph');
 const listButton = element<HTMLButtonElement>('view-list');
 const fitButton = element<HTMLButtonElement>('fit');
+const colourSelect = element<HTMLSelectElement>('colour-by');
+const legend = element('legend');
 
 const state = {
   view: (nodes.length > GRAPH_LIMIT ? 'list' : 'graph') as 'graph' | 'list',
@@ -106,6 +110,7 @@ function setUpControls(): void {
   graphButton.addEventListener('click', () => setView('graph'));
   listButton.addEventListener('click', () => setView('list'));
   fitButton.addEventListener('click', fit);
+  colourSelect.addEventListener('change', recolour);
   setUpPanZoom();
 }
 
@@ -153,6 +158,36 @@ function renderCounts(shown: number): void {
   if (data.indexes.length) parts.push(`${data.indexes.length} shared-tag indexes to publish`);
   parts.push(`showing ${shown}`);
   for (const part of parts) counts.append(make('span', part));
+}
+
+// ---- colours ----------------------------------------------------------------------------------------
+
+type ColourBy = 'decision' | 'architecture' | 'os' | 'repo';
+
+/** The fill of node `i` when colouring by something other than its decision (undefined: by decision, in CSS). */
+function fillOf(i: number): string | undefined {
+  const by = colourSelect.value as ColourBy;
+  if (by === 'decision') return undefined;
+  const values = [...new Set(nodes.map((n) => n[by]))].sort();
+  return PALETTE[values.indexOf((nodes[i] as ReportNode)[by]) % PALETTE.length];
+}
+
+function recolour(): void {
+  const by = colourSelect.value as ColourBy;
+  legend.replaceChildren();
+  if (by !== 'decision') {
+    const values = [...new Set(nodes.map((n) => n[by]))].sort();
+    values.forEach((value, k) => {
+      const chip = make('span', value, 'chip');
+      chip.style.background = PALETTE[k % PALETTE.length] ?? '';
+      legend.append(chip);
+    });
+  }
+  if (state.view !== 'graph') return;
+  for (const [i, el] of drawnNodes) {
+    const rect = el.querySelector('rect');
+    if (rect) rect.style.fill = fillOf(i) ?? '';
+  }
 }
 
 // ---- graph view ----------------------------------------------------------------------------------
@@ -285,6 +320,8 @@ function drawNode(i: number, cx: number, cy: number, width: number): SVGGElement
   const rect = document.createElementNS(SVG, 'rect');
   rect.setAttribute('width', String(width));
   rect.setAttribute('height', String(NODE_HEIGHT));
+  const fill = fillOf(i);
+  if (fill) rect.style.fill = fill;
   const text = document.createElementNS(SVG, 'text');
   text.setAttribute('x', '8');
   text.setAttribute('y', '15');
@@ -490,5 +527,8 @@ function showIndexes(): void {
 }
 
 setUpControls();
+// Without decisions every platform would be grey: a graph-only report opens coloured by architecture.
+if (data.source === 'graph') colourSelect.value = 'architecture';
+recolour();
 showIndexes();
 refresh();
