@@ -13,6 +13,7 @@ import path from 'node:path';
 import { composedDigest, sha256Digest, sha256Stream } from '../digest.js';
 import { InputError } from '../errors.js';
 import { loadIgnoreRules, type IgnoreRules } from './ignore.js';
+import { ownFilePatterns } from './own.js';
 import { displayPath, errorCode, toPosix } from './paths.js';
 import { Semaphore } from '../limit.js';
 import type { ContextHash } from './types.js';
@@ -34,11 +35,17 @@ export function clearContextCache(): void {
   entryCache.clear();
 }
 
+export interface HashOptions {
+  /** The image-info files of this run: with their siblings, they are left out (see own.ts). */
+  imageInfoFiles?: readonly string[];
+}
+
 /** The content of `contextDir` as a build with `dockerfilePath` would send it; see ContextHash. */
-export async function hashContext(contextDir: string, dockerfilePath: string): Promise<ContextHash> {
+export async function hashContext(contextDir: string, dockerfilePath: string, options: HashOptions = {}): Promise<ContextHash> {
   const root = path.resolve(contextDir);
   const dockerfile = path.resolve(dockerfilePath);
-  const ignore = loadIgnoreRules(root, dockerfile);
+  const ownFiles = ownFilePatterns(root, options.imageInfoFiles ?? []);
+  const ignore = loadIgnoreRules(root, dockerfile, ownFiles);
   const ownDockerfile = toPosix(path.relative(root, dockerfile));
   const paths = listContext(root, ignore?.rules).filter((rel) => rel !== ownDockerfile);
   const values = await Promise.all(paths.map((rel) => entryValue(path.join(root, ...rel.split('/')))));
@@ -51,8 +58,9 @@ export async function hashContext(contextDir: string, dockerfilePath: string): P
   const result: ContextHash = {
     digest: contextDigest(entries),
     files: Object.fromEntries(entries),
+    ownFiles,
   };
-  if (ignore) result.ignoreFile = toPosix(path.relative(root, ignore.file));
+  if (ignore?.file) result.ignoreFile = toPosix(path.relative(root, ignore.file));
   return result;
 }
 

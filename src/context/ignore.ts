@@ -31,12 +31,16 @@ export interface IgnoreRules {
 /** The largest ignore file read (real ones are a few KB); a larger one is hostile input. */
 export const IGNORE_FILE_MAX_BYTES = 1024 * 1024;
 
-export function loadIgnoreRules(root: string, dockerfile: string): { file: string; rules: IgnoreRules } | undefined {
+/**
+ * The rules a build of `dockerfile` applies: its ignore file's, then `extra` lines (imagewright's
+ * own files, see own.ts), which come last so that no `!` exception of the ignore file brings them back.
+ */
+export function loadIgnoreRules(root: string, dockerfile: string, extra: readonly string[] = []): { file?: string; rules: IgnoreRules } | undefined {
   for (const file of [`${dockerfile}.dockerignore`, path.join(root, '.dockerignore')]) {
     const text = readIfPresent(file, root);
-    if (text !== undefined) return { file, rules: parseIgnore(text, displayPath(file)) };
+    if (text !== undefined) return { file, rules: parseIgnore(extra.length ? `${text}\n${extra.join('\n')}` : text, displayPath(file)) };
   }
-  return undefined;
+  return extra.length ? { rules: parseIgnore(extra.join('\n')) } : undefined;
 }
 
 /** Rules from an ignore file's text; `shown` names the file in messages. */

@@ -13,6 +13,11 @@ export interface ContextHash {
    * Empty folders are not represented.
    */
   files: Record<string, string>;
+  /**
+   * Ignore patterns for imagewright's own files (see own.ts), applied after the ignore file. The
+   * build's ignore file gets the same lines, so the engine receives what was hashed.
+   */
+  ownFiles?: string[];
   /** Context-relative POSIX path of the ignore file that was applied, if any (for messages). */
   ignoreFile?: string;
 }

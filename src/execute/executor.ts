@@ -29,6 +29,7 @@ import { indexPlatform, manifestLayers, publishSharedTagIndex, putUnderTags, ret
 import { runDag, type NodeResult, type SkipReason } from './scheduler.js';
 import type { BuildRunResult, IndexOutcome, PlatformFailure, PlatformOutcome } from './types.js';
 import { writePinnedDockerfile } from './workspace.js';
+import type { ContextHash } from '../context/index.js';
 
 
 /** What the planner produced (the shell's PlanResult has these fields). */
@@ -36,8 +37,11 @@ export interface BuildRunInput {
   manifest: Manifest;
   graph: BuildGraph;
   plan: Plan;
-  /** Per platform id: its Dockerfile analysis (PlanInput.platforms): which ONBUILD triggers run here, the final stage's base. */
-  sources: ReadonlyMap<string, { analysis: DockerfileAnalysis }>;
+  /**
+   * Per platform id (PlanInput.platforms): its Dockerfile analysis (which ONBUILD triggers run here, the
+   * final stage's base) and the ignore lines that keep imagewright's own files out of its context.
+   */
+  sources: ReadonlyMap<string, { analysis: DockerfileAnalysis; context?: Pick<ContextHash, 'ownFiles'> }>;
 }
 
 export interface BuildRunOptions {
@@ -290,7 +294,8 @@ class PlanExecutor {
     const tags = [...new Set(group.flatMap((member) => buildTags(this.input.manifest, member, this.options.push)))];
     log.write(`imagewright: building ${plan.id} (${formatPlatform(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
     for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
-    const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text);
+    const ownFiles = this.input.sources.get(plan.id)?.context?.ownFiles ?? [];
+    const dockerfile = await writePinnedDockerfile(platform.dockerfilePath, platform.contextDir, text, ownFiles);
     this.options.timings?.add('build preparation', Date.now() - started);
     let imageId: string;
     try {

@@ -2,7 +2,7 @@
  * The pinned Dockerfile a build runs from. It lives in a temporary folder outside the build
  * context, so the context the engine sees is exactly the one whose hash entered the build key.
  */
-import { access, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -16,16 +16,19 @@ export interface PinnedDockerfile {
 /**
  * Write `text` as a temporary Dockerfile named like `original`. BuildKit reads the ignore file
  * `<Dockerfile>.dockerignore` beside the -f file in place of the context's `.dockerignore`, so the
- * platform's own ignore file (its Dockerfile-specific one, else the context's) is copied beside it.
+ * platform's own ignore file (its Dockerfile-specific one, else the context's) is copied beside it,
+ * followed by `ownFiles` (ContextHash.ownFiles), the lines that keep imagewright's files out.
  */
-export async function writePinnedDockerfile(original: string, contextDir: string, text: string): Promise<PinnedDockerfile> {
+export async function writePinnedDockerfile(original: string, contextDir: string, text: string, ownFiles: readonly string[] = []): Promise<PinnedDockerfile> {
   const dir = await mkdtemp(join(tmpdir(), 'imagewright-dockerfile-'));
   const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     const path = join(dir, basename(original));
     await writeFile(path, text);
     const ignore = (await firstExisting([`${original}.dockerignore`, join(contextDir, '.dockerignore')])) ?? undefined;
-    if (ignore) await copyFile(ignore, `${path}.dockerignore`);
+    const rules = ignore ? await readFile(ignore, 'utf8') : undefined;
+    const lines = [...(rules !== undefined ? [rules] : []), ...ownFiles];
+    if (lines.length > 0) await writeFile(`${path}.dockerignore`, `${lines.join('\n')}\n`);
     return { path, dispose };
   } catch (error) {
     await dispose();

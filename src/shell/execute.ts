@@ -80,7 +80,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
   try {
     // One answer for BUILDPLATFORM while planning and for what the engine can build.
     const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn);
-    const planned = await timings.time('plan', () => planRepository({ ...options, noCache: options.noCache, buildPlatform: enginePlatform }));
+    const planned = await timings.time('plan', () => planRepository({ ...options, imageInfoFiles: outFile ? [outFile] : [], noCache: options.noCache, buildPlatform: enginePlatform }));
     let plan = selectPlatforms(planned.plan, planned.graph, options.filter);
     // The legs `matrix` computed with the same filters.
     if (options.leg !== undefined) plan = selectLeg(plan, filteredGraph(planned.graph, options.filter), options.leg, options.maxLegs);

@@ -41,6 +41,8 @@ export interface LoadOptions {
   baseOverrideRegex?: string;
   baseOverrideSub?: string;
   warn?: (message: string) => void;
+  /** The image-info files this run reads or writes: never part of a build context (context/own.ts). */
+  imageInfoFiles?: readonly string[];
   /** Skip hashing build contexts (the `graph` command needs only the Dockerfiles). */
   skipContexts?: boolean;
   /**
@@ -102,8 +104,8 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
         warned.add(message);
       }
       const context: ContextHash = options.skipContexts
-        ? { digest: '', files: {} }
-        : await hashContext(platform.contextDir, platform.dockerfilePath);
+        ? { digest: '', files: {}, ownFiles: [] }
+        : await hashContext(platform.contextDir, platform.dockerfilePath, { imageInfoFiles: options.imageInfoFiles ?? [] });
       sources.set(platform.id, { analysis, dockerfileDigest: sha256Digest(bytes), context, ...(engine ? { buildPlatform: formatPlatformForBuild(engine) } : {}) });
     }),
   );
@@ -153,7 +155,7 @@ export interface PlanResult extends LoadedRepository {
 
 /** Gather every input, then plan. Resolves each distinct external reference once. */
 export async function planRepository(options: PlanOptions): Promise<PlanResult> {
-  const repo = await loadRepository(options);
+  const repo = await loadRepository({ ...options, imageInfoFiles: [...(options.imageInfoFiles ?? []), ...(options.imageInfoFile ? [options.imageInfoFile] : [])] });
   const fromLabels = !options.imageInfoFile;
   let previousAsInFile = false;
   const [previous, resolved] = await Promise.all([

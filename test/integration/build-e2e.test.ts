@@ -5,10 +5,12 @@
  * built from it are rebuilt, with the reason, and nothing else.
  */
 import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CliResult } from '../helpers/cli.js';
 import { loadEngineEnv, updateBaseImage } from '../helpers/engine.js';
-import { ALL_TAGS, IMAGE_INFO, registryDigest, runImage, Workspace, type PlanJson, type PlatformJson } from '../helpers/e2e.js';
+import { ALL_TAGS, IMAGE_INFO, recordsOf, registryDigest, runImage, Workspace, type PlanJson, type PlatformJson } from '../helpers/e2e.js';
 
 const CROSS = ['cross-arm64', 'cross-arm', 'cross-riscv64'];
 
@@ -222,6 +224,30 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
       const records = await ws.records();
       assert.deepEqual(await ws.builtTags(), ['docs-amd64']);
       assert.match(await runImage(record(records, 'docs-amd64').digest), /the index, edited by the e2e test/);
+    });
+  });
+
+  it("imagewright's own files inside a context (image-info, its lock, .imagewright/) neither change a key nor reach the image", async () => {
+    await onFork('own-files', async (ws) => {
+      // The docs image copies its whole context (`COPY . /srv/docs/`): image-info kept there would be context.
+      const inside = 'src/docs/amd64/image-info.json';
+      await mkdir(join(ws.dir, 'src/docs/amd64/.imagewright/logs'), { recursive: true });
+      await ws.write(inside, await readFile(join(ws.dir, IMAGE_INFO), 'utf8'));
+      await ws.write('src/docs/amd64/.imagewright/logs/earlier.log', 'a log\n');
+      await ws.write(`${inside}.lock.takeover-1`, 'left over\n');
+      assert.deepEqual(planned(ws, await ws.plan('--image-info', inside)), []);
+      await ws.write('src/docs/amd64/pages/index.txt', 'the index, edited beside own files\n');
+      const logDir = 'src/docs/amd64/.imagewright/logs';
+      ok(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'build');
+      assert.deepEqual(await ws.builtTags(), ['docs-amd64']);
+      const info = JSON.parse(await readFile(join(ws.dir, inside), 'utf8')) as Parameters<typeof recordsOf>[0];
+      const listing = await runImage(record(recordsOf(info), 'docs-amd64').digest);
+      assert.match(listing, /the index, edited beside own files/);
+      assert.doesNotMatch(listing, /image-info\.json|\.imagewright|takeover/, 'an own file reached the image');
+      // The build rewrote image-info and wrote a log inside the context: still nothing to build.
+      await ws.clearLog();
+      ok(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'second build');
+      assert.deepEqual(await ws.builtTags(), []);
     });
   });
 

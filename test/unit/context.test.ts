@@ -190,6 +190,32 @@ describe('hashContext', () => {
     assert.equal(hash.ignoreFile, 'docker/app.Dockerfile.dockerignore');
   });
 
+  test("imagewright's own files stay out: .imagewright/ anywhere, the run's image-info with its lock, takeover and temporary siblings", async () => {
+    const own = {
+      '.imagewright/logs/run.log': 'log',
+      'sub/.imagewright/x': 'x',
+      'state/image-info.json': '{}',
+      'state/image-info.json.lock': 'pid',
+      'state/image-info.json.lock.takeover-1': 't',
+      'state/.image-info.json.42.abcdef.tmp': 'tmp',
+    };
+    const dir = await context({ Dockerfile: 'FROM a', 'a.txt': 'a', 'state/other.json': 'kept', ...own });
+    const imageInfoFiles = [path.join(dir, 'state/image-info.json')];
+    const hash = await hashContext(dir, path.join(dir, 'Dockerfile'), { imageInfoFiles });
+    assert.deepEqual(Object.keys(hash.files), ['a.txt', 'state/other.json']);
+    // The same digest as a context that never held them: a run writing image-info changes no key.
+    const clean = await context({ Dockerfile: 'FROM a', 'a.txt': 'a', 'state/other.json': 'kept' });
+    assert.equal(hash.digest, (await hashContext(clean, path.join(clean, 'Dockerfile'))).digest);
+    // An image-info file the run does not name is an ordinary file.
+    assert.ok('state/image-info.json' in (await hashContext(dir, path.join(dir, 'Dockerfile'))).files);
+  });
+
+  test("an ignore file's exception cannot bring imagewright's own files back", async () => {
+    const dir = await context({ Dockerfile: 'FROM a', '.dockerignore': '*\n!*\n!.imagewright\n!image-info.json\n', 'a.txt': 'a', '.imagewright/logs/x.log': 'x', 'image-info.json': '{}' });
+    const hash = await hashContext(dir, path.join(dir, 'Dockerfile'), { imageInfoFiles: [path.join(dir, 'image-info.json')] });
+    assert.deepEqual(Object.keys(hash.files), ['.dockerignore', 'a.txt']);
+  });
+
   test('a large file is hashed by streaming and gives the same digest as a whole read would', async () => {
     const big = 'x'.repeat(3 * 1024 * 1024 + 17);
     const dir = await context({ Dockerfile: 'FROM a', 'big.bin': big });
