@@ -27,8 +27,9 @@ export async function writePinnedDockerfile(original: string, contextDir: string
     await writeFile(path, text);
     const ignore = (await firstExisting([`${original}.dockerignore`, join(contextDir, '.dockerignore')])) ?? undefined;
     const rules = ignore ? await readFile(ignore, 'utf8') : undefined;
-    const lines = [...(rules !== undefined ? [rules] : []), ...ownFiles];
-    if (lines.length > 0) await writeFile(`${path}.dockerignore`, `${lines.join('\n')}\n`);
+    const own = ownFiles.map((line) => `${line}\n`).join('');
+    const separator = rules && own && !rules.endsWith('\n') ? '\n' : '';
+    if (rules !== undefined || own) await writeFile(`${path}.dockerignore`, `${rules ?? ''}${separator}${own}`);
     return { path, dispose };
   } catch (error) {
     await dispose();
