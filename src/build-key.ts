@@ -18,8 +18,10 @@ import type { SecretValue } from './secret.js';
  *   1: the first format.
  *   2: keys and context digests carry their format tag; a read names what it contributed (image digest
  *      or upstream build key).
+ *   3: the context digest (context format 2) covers the files the Dockerfile's sources reach, not
+ *      the whole context folder.
  */
-export const BUILD_KEY_VERSION = 2;
+export const BUILD_KEY_VERSION = 3;
 
 /** What a read contributes to the key: an external image by its digest, an internal upstream by its build key. */
 export type ReadSource =
@@ -48,7 +50,7 @@ export interface KeyRead {
 export interface BuildKeyMaterial {
   /** `sha256:` of the Dockerfile's bytes. */
   dockerfile: string;
-  /** Digest of the build context after .dockerignore (see ContextHash.digest). */
+  /** Digest of what the build reads of its context, after .dockerignore (see ContextHash.digest). */
   context: string;
   /** Values included: a changed value changes the image. They never leave the key and the records, see docs. */
   buildArgs: Record<string, string>;

@@ -1,5 +1,7 @@
 /**
- * Hashing a build context the way Docker sends it: the folder's files after the ignore file.
+ * Hashing a build context the way BuildKit sends it: the folder's files after the ignore file that
+ * the Dockerfile's sources reach (reach.ts; all of them when the analysis says so), never
+ * imagewright's own files (own.ts).
  *
  * Recorded per file: POSIX relative path, sha256 of the content, the executable bit, and for
  * symlinks the target (never followed). Not recorded: mtimes, owners and mode bits other than
@@ -13,7 +15,9 @@ import path from 'node:path';
 import { composedDigest, sha256Digest, sha256Stream } from '../digest.js';
 import { InputError } from '../errors.js';
 import { loadIgnoreRules, type IgnoreRules } from './ignore.js';
+import type { ContextUse } from '../dockerfile/types.js';
 import { ownFilePatterns } from './own.js';
+import { missingSources, sourceReach, type Reach } from './reach.js';
 import { displayPath, errorCode, toPosix } from './paths.js';
 import { Semaphore } from '../limit.js';
 import type { ContextHash } from './types.js';
@@ -38,6 +42,10 @@ export function clearContextCache(): void {
 export interface HashOptions {
   /** The image-info files of this run: with their siblings, they are left out (see own.ts). */
   imageInfoFiles?: readonly string[];
+  /** What the Dockerfile reads of its context (DockerfileAnalysis.context); undefined: all of it. */
+  use?: ContextUse;
+  /** Match sources whatever their case (a Windows build). */
+  ignoreCase?: boolean;
 }
 
 /** The content of `contextDir` as a build with `dockerfilePath` would send it; see ContextHash. */
@@ -47,7 +55,10 @@ export async function hashContext(contextDir: string, dockerfilePath: string, op
   const ownFiles = ownFilePatterns(root, options.imageInfoFiles ?? []);
   const ignore = loadIgnoreRules(root, dockerfile, ownFiles);
   const ownDockerfile = toPosix(path.relative(root, dockerfile));
-  const paths = listContext(root, ignore?.rules).filter((rel) => rel !== ownDockerfile);
+  const sources = options.use?.kind === 'sources' ? options.use.sources : undefined;
+  const reach = sources ? sourceReach(root, sources, options.ignoreCase ?? false) : undefined;
+  const listed = listContext(root, ignore?.rules, reach);
+  const paths = listed.filter((rel) => rel !== ownDockerfile && (reach?.reaches(rel) ?? true));
   const values = await Promise.all(paths.map((rel) => entryValue(path.join(root, ...rel.split('/')))));
   const entries: [string, string][] = [];
   paths.forEach((rel, i) => {
@@ -61,6 +72,9 @@ export async function hashContext(contextDir: string, dockerfilePath: string, op
     ownFiles,
   };
   if (ignore?.file) result.ignoreFile = toPosix(path.relative(root, ignore.file));
+  if (options.use?.kind === 'whole') result.whole = options.use.reason;
+  const missing = sources ? missingSources(root, sources, listed, options.ignoreCase ?? false) : [];
+  if (missing.length > 0) result.missing = missing;
   return result;
 }
 
@@ -68,9 +82,11 @@ export async function hashContext(contextDir: string, dockerfilePath: string, op
  * Bump when what enters the context digest or how it is serialized changes. The context digest enters
  * every build key, so a bump here is a key format change too: bump BUILD_KEY_VERSION (src/build-key.ts)
  * with it. The golden test in test/unit/plan-key.test.ts pins both.
- *   1: (path, entry value) pairs sorted by path.
+ *   1: (path, entry value) pairs sorted by path, every file of the context.
+ *   2: the same pairs, of the files the Dockerfile's COPY/ADD/bind-mount sources reach (the whole
+ *      context only where a source is known at build time); imagewright's own files never.
  */
-export const CONTEXT_DIGEST_VERSION = 1;
+export const CONTEXT_DIGEST_VERSION = 2;
 
 /** The digest of a context's (path, value) entries, sorted by path (see ContextHash.digest). */
 export function contextDigest(entries: ReadonlyArray<readonly [string, string]>): string {
@@ -82,7 +98,7 @@ export function contextDigest(entries: ReadonlyArray<readonly [string, string]>)
  * Listing and stat calls are synchronous on purpose: for the many small calls a walk makes they cost
  * microseconds, where each asynchronous call pays a thread-pool round trip that dominates small contexts.
  */
-function listContext(root: string, rules: IgnoreRules | undefined): string[] {
+function listContext(root: string, rules: IgnoreRules | undefined, reach: Reach | undefined): string[] {
   const found: string[] = [];
   const visit = (relDir: string): void => {
     const absDir = relDir ? path.join(root, ...relDir.split('/')) : root;
@@ -97,7 +113,7 @@ function listContext(root: string, rules: IgnoreRules | undefined): string[] {
       const ignored = rules?.ignores(rel) ?? false;
       if (entry.isDirectory()) {
         // An excluded folder still has to be walked when an exception (`!`) may bring back part of it.
-        if (!ignored || rules?.hasExceptions) visit(rel);
+        if ((!ignored || rules?.hasExceptions) && (reach?.mayEnter(rel) ?? true)) visit(rel);
       } else if (!ignored && (entry.isFile() || entry.isSymbolicLink())) {
         found.push(rel);
       }

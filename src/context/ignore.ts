@@ -49,6 +49,17 @@ export function parseIgnore(text: string, shown = '.dockerignore'): IgnoreRules 
   return new PatternMatcher(patterns);
 }
 
+/**
+ * Whether a context-relative POSIX path matches one of `patterns` (ignore-file syntax, a matched
+ * folder covering everything below it), the way BuildKit's include patterns choose what of a context
+ * to send. `ignoreCase` for Windows contexts. Throws InputError naming `shown` on a malformed pattern.
+ */
+export function patternMatcher(patterns: readonly string[], ignoreCase: boolean, shown: string): (rel: string) => boolean {
+  const fold = (s: string): string => (ignoreCase ? s.toLowerCase() : s);
+  const rules = parseIgnore(patterns.map(fold).join('\n'), shown);
+  return (rel) => rules.ignores(fold(rel));
+}
+
 interface Pattern {
   exclusion: boolean;
   matches(rel: string): boolean;

@@ -1,3 +1,5 @@
+import type { MissingSource } from './reach.js';
+
 /** The build context's content, as it enters a build key. */
 export interface ContextHash {
   /** `sha256:<hex>` over the sorted (path, value) entries of `files`, with a format tag (see contextDigest). */
@@ -18,6 +20,13 @@ export interface ContextHash {
    * build's ignore file gets the same lines, so the engine receives what was hashed.
    */
   ownFiles?: string[];
+  /**
+   * Why the whole context is keyed although the Dockerfile reads only part of it: a source is known
+   * only when the build runs (`line N: COPY $X: …`). Undefined when the files are what its sources reach.
+   */
+  whole?: string;
+  /** Sources that reach nothing in the context now (a file the pipeline stages before building, or a mistake). */
+  missing?: MissingSource[];
   /** Context-relative POSIX path of the ignore file that was applied, if any (for messages). */
   ignoreFile?: string;
 }

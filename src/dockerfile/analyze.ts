@@ -5,6 +5,7 @@
 import { InputError } from '../errors.js';
 import { BUILD_PLATFORM_VARIABLES, buildTimeVariables, DEFAULT_PLATFORM, formatPlatformForBuild } from '../platform.js';
 import { parseReference } from '../reference.js';
+import { contextUse, REMOTE_SOURCE } from './context-sources.js';
 import { isKnownKeyword, parseDockerfile, type RawDirective, type RawInstruction } from './parse.js';
 import type { AnalyzeOptions, DockerfileAnalysis, ImageRead, ReadInstruction, Stage, StageBase } from './types.js';
 import { expandWord, refersToVariable, splitCsvFields, unquoteFlagValue, WordError, type Expansion } from './words.js';
@@ -97,13 +98,23 @@ export function analyzeDockerfile(text: string, options: AnalyzeOptions): Docker
   if (syntax) analysis.syntax = syntax.value;
   if (dependsOnBuildPlatform(syntax, parsed.instructions, ctx)) analysis.buildPlatformDependent = true;
   analysis.argNames = [...new Set(parsed.instructions.flatMap((i) => (i.keyword === 'ARG' ? i.properties.map((p) => p.name) : [])))].sort();
+  analysis.context = contextUse(
+    bodies,
+    stages.map((s) => s.base),
+    {
+      escape: ctx.escape,
+      buildArgs: options.buildArgs,
+      globals: scope.env,
+      opaqueArgs: new Set(options.opaqueArgs ?? []),
+      windows: options.platform?.os === 'windows',
+    },
+  );
   const warnings = remoteAddWarnings(bodies, reachable);
+  if (analysis.context.kind === 'whole') warnings.push(`${analysis.context.reason}; the whole build context is keyed`);
   if (warnings.length > 0) analysis.warnings = warnings;
   return analysis;
 }
 
-/** A URL or git source, the way ADD tells them from local paths. */
-const REMOTE_SOURCE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
 
 /**
  * `ADD <url>` (or a git repository) fetches content at build time that no build key covers, so a

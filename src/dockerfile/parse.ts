@@ -4,7 +4,7 @@
  * expensive step.
  */
 import { DockerfileParser, Keyword } from 'dockerfile-ast';
-import type { Arg, Instruction, ModifiableInstruction, Onbuild } from 'dockerfile-ast';
+import type { Arg, Copy, Env, Instruction, ModifiableInstruction, Onbuild } from 'dockerfile-ast';
 
 export interface RawFlag {
   name: string;
@@ -25,11 +25,16 @@ export interface RawInstruction {
   written: string;
   /** 1-based line where the instruction starts. */
   line: number;
-  /** Arguments after the flags; only collected for FROM and ADD. */
+  /**
+   * Arguments after the flags, split at whitespace as BuildKit splits them; only collected for FROM,
+   * COPY and ADD. Heredoc bodies are left out (a `<<EOF` word stays: the source is the heredoc).
+   */
   args: string[];
+  /** COPY and ADD in JSON form (`COPY ["a b", "/dst/"]`): the array's strings. */
+  jsonArgs?: string[];
   /** `--name=value` flags; collected for FROM, COPY, ADD and RUN. */
   flags: RawFlag[];
-  /** ARG declarations (global ARGs, before the first FROM, are the only ones FROM sees). */
+  /** ARG and ENV declarations (global ARGs, before the first FROM, are the only ones FROM sees). */
   properties: RawProperty[];
   /** ONBUILD's trigger instruction; null when ONBUILD has none. */
   trigger?: RawInstruction | null;
@@ -102,13 +107,44 @@ function toRaw(instruction: Instruction): RawInstruction {
   if (FLAGGED_KEYWORDS.has(keyword)) {
     raw.flags = (instruction as ModifiableInstruction).getFlags().map((f) => ({ name: f.getName(), value: f.getValue() }));
   }
-  if (keyword === Keyword.FROM || keyword === Keyword.ADD) raw.args = instruction.getArguments().map((a) => a.getValue());
-  if (keyword === Keyword.ARG) {
-    raw.properties = (instruction as Arg).getProperties().map((p) => ({ name: p.getName(), value: p.getUnescapedValue() }));
+  if (keyword === Keyword.FROM) raw.args = instruction.getArguments().map((a) => a.getValue());
+  if (keyword === Keyword.COPY || keyword === Keyword.ADD) {
+    raw.args = commandLineArguments(instruction);
+    const json = jsonArguments(instruction.getArgumentsContent());
+    if (json) raw.jsonArgs = json;
+  }
+  if (keyword === Keyword.ARG || keyword === Keyword.ENV) {
+    raw.properties = (instruction as Arg | Env).getProperties().map((p) => ({ name: p.getName(), value: p.getUnescapedValue() }));
   }
   if (keyword === Keyword.ONBUILD) {
     const trigger = (instruction as Onbuild).getTriggerInstruction();
     raw.trigger = trigger ? toRaw(trigger) : null;
   }
   return raw;
+}
+
+/** The arguments on the instruction's own lines: a heredoc's body (the lines after its `<<NAME`) is not one. */
+function commandLineArguments(instruction: Instruction): string[] {
+  const args = instruction.getArguments();
+  // COPY and ADD both offer getHeredocs (ADD extends COPY's base in dockerfile-ast).
+  const heredocs = (instruction as Copy).getHeredocs();
+  const first = heredocs[0];
+  if (!first) return args.map((a) => a.getValue());
+  const bodyStarts = first.getStartRange().start.line + 1;
+  return args.filter((a) => a.getRange().start.line < bodyStarts).map((a) => a.getValue());
+}
+
+/**
+ * BuildKit's JSON form: the arguments are a JSON array of strings (otherwise they are words, even
+ * when they start with `[`). dockerfile-ast splits the array at whitespace, so it is parsed here.
+ */
+function jsonArguments(content: string | null): string[] | undefined {
+  const text = content?.trim();
+  if (!text?.startsWith('[')) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

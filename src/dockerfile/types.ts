@@ -70,9 +70,34 @@ export interface DockerfileAnalysis {
    * Dockerfile consumes. Undefined when unknown (then every build arg counts as consumed).
    */
   argNames?: string[];
+  /**
+   * What the build reads from its context (see context-sources.ts). Undefined when not analyzed:
+   * then the whole context counts.
+   */
+  context?: ContextUse;
   /** Inputs the build reads that no build key can cover (`line N: …`), e.g. `ADD <url>` without --checksum. */
   warnings?: string[];
 }
+
+/** A path or pattern of the build context that a `COPY`, `ADD` or bind mount reads. */
+export interface ContextSource {
+  instruction: 'COPY' | 'ADD' | 'MOUNT';
+  /** 1-based line of the instruction (of ONBUILD, for a trigger run in this build). */
+  line: number;
+  /**
+   * Context-relative POSIX path after substitution and cleaning, as BuildKit resolves it; '' is the
+   * whole context. May hold wildcards (`*`, `?`, `[...]`); a folder stands for everything in it.
+   */
+  path: string;
+  /** The source as written, for messages. */
+  written: string;
+}
+
+/** What of the context a build reads: the sources' files, or (when a source is known only at build time) all of it. */
+export type ContextUse =
+  | { kind: 'sources'; sources: ContextSource[] }
+  /** `reason`: `line N: COPY $X: …`, why the sources cannot be known before the build. */
+  | { kind: 'whole'; reason: string };
 
 export interface AnalyzeOptions {
   /** The Dockerfile's path as shown in error messages. */
@@ -81,6 +106,11 @@ export interface AnalyzeOptions {
   buildArgs: Record<string, string>;
   /** Target platform, for BuildKit's automatic args (TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT, BUILDPLATFORM...). */
   platform?: TargetPlatform;
+  /**
+   * Build args given on the command line, whose values this analysis is not given: a context source
+   * that depends on one is known only when the build runs.
+   */
+  opaqueArgs?: readonly string[];
   /** The engine's own platform, for BUILDPLATFORM/BUILDOS/BUILDARCH and the syntax frontend; default linux/amd64. */
   buildPlatform?: TargetPlatform;
 }

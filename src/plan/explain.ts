@@ -36,7 +36,7 @@ const FIELD_CHANGES: { [F in keyof BuildKeyMaterial]-?: (c: Comparison, old: Inp
       : [],
   context: ({ current }, old) =>
     old && old.context !== current.inputs.context
-      ? [{ ...contextChange(old.contextFiles, current.inputs.contextFiles ?? {}), old: old.context, new: current.inputs.context }]
+      ? [{ ...contextChange(old.contextFiles, current.inputs.contextFiles ?? {}, current.wholeContext), old: old.context, new: current.inputs.context }]
       : [],
   buildArgs: ({ current }, old) => {
     const oldArgs = old?.buildArgs ?? {};
@@ -106,7 +106,17 @@ function valueDigest(value: string | undefined): string | null {
   return value === undefined ? null : sha256Digest(value);
 }
 
-function contextChange(old: Record<string, string> | undefined, now: Record<string, string>): Omit<ReasonOf<'context-changed'>, 'old' | 'new'> {
+function contextChange(
+  old: Record<string, string> | undefined,
+  now: Record<string, string>,
+  whole: string | undefined,
+): Omit<ReasonOf<'context-changed'>, 'old' | 'new'> {
+  const reason = contextChangeOf(old, now);
+  // The whole context counts only because a source is known at build time: say which, so it can be fixed.
+  return whole ? { ...reason, detail: `${reason.detail} (the whole context is keyed: ${whole})` } : reason;
+}
+
+function contextChangeOf(old: Record<string, string> | undefined, now: Record<string, string>): Omit<ReasonOf<'context-changed'>, 'old' | 'new'> {
   if (old === undefined) {
     // A record read from image labels: they carry no per-file list.
     return { kind: 'context-changed', detail: 'build context changed (the previous record, read from image labels, lists no files)', added: [], removed: [], modified: [] };

@@ -19,6 +19,8 @@ export interface KeyedPlatform {
   /** The material as the record keeps it (see recordedInputs). */
   inputs: InputsRecord;
   record: PlatformRecord | undefined;
+  /** Why the whole context is keyed rather than what the Dockerfile's sources reach (ContextHash.whole). */
+  wholeContext?: string;
 }
 
 export type KeyInput = Pick<PlanInput, 'graph' | 'platforms' | 'resolved' | 'previous' | 'commandLineBuildArgs'>;
@@ -50,6 +52,7 @@ export function computeKeys(input: KeyInput): Keys {
       reads,
       inputs: recordedInputs(material, sources.context.files),
       record: findPlatformRecord(input.previous, platform.repo, platform),
+      ...(sources.context.whole ? { wholeContext: sources.context.whole } : {}),
     });
   }
   return keyed;

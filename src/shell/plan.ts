@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { displayPath } from '../paths.js';
 import { hashContext } from '../context/index.js';
 import type { ContextHash } from '../context/types.js';
+import type { MissingSource } from '../context/index.js';
 import { analyzeDockerfile } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import { sha256Digest } from '../digest.js';
@@ -85,6 +86,7 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
         analyzeDockerfile(bytes.toString('utf8'), {
           file: displayPath(platform.dockerfilePath),
           buildArgs: { ...commandLine, ...platform.buildArgs },
+          ...(options.commandLineBuildArgs?.size ? { opaqueArgs: [...options.commandLineBuildArgs.keys()] } : {}),
           platform: { os: platform.os, architecture: platform.architecture, variant: platform.variant },
           ...(build ? { buildPlatform: build } : {}),
         });
@@ -97,15 +99,20 @@ export async function loadRepository(options: LoadOptions): Promise<LoadedReposi
       }
       if (options.commandLineBuildArgs?.size) checkReadsIgnore(options.commandLineBuildArgs, analysis, platform, (args) => analyze(engine, args));
       analyses.set(platform.id, analysis);
-      for (const warning of analysis.warnings ?? []) {
-        const message = `${displayPath(platform.dockerfilePath)}: ${warning}`;
-        // One Dockerfile may serve several platforms; say it once.
+      // One Dockerfile may serve several platforms; say each thing once.
+      const warnOnce = (message: string): void => {
         if (!warned.has(message)) options.warn?.(message);
         warned.add(message);
-      }
+      };
+      for (const warning of analysis.warnings ?? []) warnOnce(`${displayPath(platform.dockerfilePath)}: ${warning}`);
       const context: ContextHash = options.skipContexts
         ? { digest: '', files: {}, ownFiles: [] }
-        : await hashContext(platform.contextDir, platform.dockerfilePath, { imageInfoFiles: options.imageInfoFiles ?? [] });
+        : await hashContext(platform.contextDir, platform.dockerfilePath, {
+            imageInfoFiles: options.imageInfoFiles ?? [],
+            ...(analysis.context ? { use: analysis.context } : {}),
+            ignoreCase: platform.os === 'windows',
+          });
+      for (const missing of context.missing ?? []) warnOnce(missingSourceWarning(platform, missing));
       sources.set(platform.id, { analysis, dockerfileDigest: sha256Digest(bytes), context, ...(engine ? { buildPlatform: formatPlatformForBuild(engine) } : {}) });
     }),
   );
@@ -133,6 +140,16 @@ async function readDockerfile(path: string): Promise<Buffer> {
     throw new InputError(shown, `line ${overlong}`, `line is longer than ${DOCKER_LINE_MAX_BYTES} bytes (Docker's parser refuses it too)`);
   }
   return bytes;
+}
+
+/** A source the build would not find: often a file the pipeline stages into the context before building. */
+function missingSourceWarning(platform: ManifestPlatform, { source, why }: MissingSource): string {
+  const instruction = source.instruction === 'MOUNT' ? 'RUN --mount=type=bind,source=' : `${source.instruction} `;
+  const problem = why === 'ignored' ? `is left out by the context's ignore file` : `is not in the build context ${displayPath(platform.contextDir)}`;
+  return (
+    `${displayPath(platform.dockerfilePath)}: line ${source.line}: ${instruction}${source.written} ${problem}, so the build would fail and its content is not keyed; ` +
+    'if the pipeline stages it before building, stage it before plan too (docs/decisions.md, "Files staged into a context")'
+  );
 }
 
 export interface PlanOptions extends LoadOptions {

@@ -177,6 +177,8 @@ export function fromOnly(ref: string): DockerfileAnalysis {
 export class World {
   readonly dockerfileDigests = new Map<string, string>();
   readonly contexts = new Map<string, Record<string, string>>();
+  /** Platforms whose whole context is keyed, with the reason (ContextHash.whole). */
+  readonly wholeContexts = new Map<string, string>();
   readonly externalVersions = new Map<string, number>();
   /** Registry answers: normalized ref + platform → digest; overrides the derived digests. */
   readonly pinned = new Map<string, string>();
@@ -241,7 +243,8 @@ export class World {
       const files = this.contexts.get(p.id) ?? {};
       const analysis = this.analyses.get(p.id);
       if (!analysis) throw new Error(`fixture: no analysis for ${p.id}`);
-      const context: ContextHash = { digest: sha(JSON.stringify(Object.entries(files).sort())), files };
+      const whole = this.wholeContexts.get(p.id);
+      const context: ContextHash = { digest: sha(JSON.stringify(Object.entries(files).sort())), files, ...(whole ? { whole } : {}) };
       sources.set(p.id, { analysis, dockerfileDigest: this.dockerfileDigests.get(p.id) ?? '', context });
     }
     return sources;

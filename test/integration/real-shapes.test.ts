@@ -218,11 +218,11 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
   it('both modes decide the same on an osVersion change and on renamed tags: the platform is new', async () => {
     const manifestFile = 'src/linux/manifest.json';
     const original = await readFile(join(staging.dir, manifestFile), 'utf8');
-    // The two modes decide alike; `src/linux`'s context holds the manifest file, so linux-amd64 rebuilds too.
+    // The two modes decide alike. `src/linux`'s context holds the manifest file, which its Dockerfile does not copy.
     const bothModes = async (): Promise<string[]> => {
       const fromFile = await staging.planned('--image-info', 'image-info.json');
       assert.deepEqual(await staging.planned(), fromFile, 'planning from labels decides as planning from image-info');
-      return fromFile.filter((tag) => tag !== 'linux-amd64');
+      return fromFile;
     };
     try {
       await staging.edit(manifestFile, original.replace(/("dockerfile": "src\/linux\/standalone",\s*"os": "linux",\s*"osVersion": )"azurelinux3.0"/, '$1"azurelinux3.1"'));
@@ -234,10 +234,24 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
     }
   });
 
+  it('a change to a file in a nested platform folder rebuilds only that platform, not the platform whose context holds the folder', async () => {
+    // src/linux is linux-amd64's context and holds src/linux/standalone; its Dockerfile copies only root.txt.
+    await staging.edit('src/linux/standalone/standalone.txt', 'standalone 2\n');
+    const plan = JSON.parse((await staging.cli('plan', '--format', 'json', '--image-info', 'image-info.json', ...staging.stagingArgs)).stdout) as PlanJson;
+    const standalone = plan.platforms.find((p) => p.id.endsWith(':linux-standalone-amd64'));
+    assert.deepEqual(standalone?.reasons.map((r) => r.detail), ['build context changed: modified standalone.txt']);
+    assert.deepEqual(await staging.build(), ['linux-standalone-amd64']);
+    assert.equal((await runImage(staging.staged('linux-standalone-amd64'))).trim(), 'standalone 2');
+    // And a file linux-amd64 copies rebuilds linux-amd64 alone, naming it.
+    await staging.edit('src/linux/root.txt', 'linux root 2\n');
+    assert.deepEqual(await staging.build(), ['linux-amd64']);
+    assert.equal((await runImage(staging.staged('linux-amd64'))).trim(), 'builder 1\nlinux root 2');
+  });
+
   it('a change to the builder rebuilds exactly its dependents, and each contains the new builder', async () => {
     await staging.edit('src/linux/builder/VERSION', 'builder 2\n');
     assert.deepEqual(await staging.build(), BUILT_ONCE(['linux-builder-amd64', ...BUILDER_DEPENDENTS]));
-    assert.equal((await runImage(staging.staged('linux-amd64'))).trim(), 'builder 2\nlinux root 1');
+    assert.equal((await runImage(staging.staged('linux-amd64'))).trim(), 'builder 2\nlinux root 2');
     assert.equal((await runImage(staging.staged('linux-helix-amd64'))).trim(), 'builder 2\nbuilder 2\nhelix 1');
     assert.equal((await runImage(staging.staged('linux-tool-1.0-amd64'))).trim(), 'builder 2\ntool 1.0');
     assert.equal((await runImage(staging.staged('linux-tool-2.0-amd64'))).trim(), 'builder 2\ntool 2.0');

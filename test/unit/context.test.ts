@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { clearContextCache, hashContext } from '../../src/context/index.js';
+import { analyzeDockerfile } from '../../src/dockerfile/index.js';
 import { InputError } from '../../src/errors.js';
 
 let scratch: string;
@@ -214,6 +215,72 @@ describe('hashContext', () => {
     const dir = await context({ Dockerfile: 'FROM a', '.dockerignore': '*\n!*\n!.imagewright\n!image-info.json\n', 'a.txt': 'a', '.imagewright/logs/x.log': 'x', 'image-info.json': '{}' });
     const hash = await hashContext(dir, path.join(dir, 'Dockerfile'), { imageInfoFiles: [path.join(dir, 'image-info.json')] });
     assert.deepEqual(Object.keys(hash.files), ['.dockerignore', 'a.txt']);
+  });
+
+  /** The context as a build of `dockerfile` reads it (its sources analyzed as plan analyzes them). */
+  async function reached(dir: string, dockerfile: string, windows = false): Promise<Awaited<ReturnType<typeof hashContext>>> {
+    const use = analyzeDockerfile(dockerfile, { file: 'Dockerfile', buildArgs: {}, platform: { os: windows ? 'windows' : 'linux', architecture: 'amd64' } }).context;
+    return hashContext(dir, path.join(dir, 'Dockerfile'), { ...(use ? { use } : {}), ignoreCase: windows });
+  }
+
+  test("only the files the Dockerfile's sources reach: files, folders with all below them, wildcards in one segment, after the ignore file", async () => {
+    const dir = await context({
+      Dockerfile: 'x',
+      '.dockerignore': 'tools/*.tmp\n',
+      'root.txt': 'r',
+      'tools/a.sh': 'a',
+      'tools/b.tmp': 'b',
+      'tools/sub/c.sh': 'c',
+      'scripts/x.sh': 'x',
+      'scripts/deep/y.sh': 'y',
+      'scripts/z.txt': 'z',
+      'other-platform/Dockerfile': 'FROM y',
+      'other-platform/data.txt': 'd',
+    });
+    const hash = await reached(dir, 'FROM busybox\nCOPY root.txt tools/ /d/\nCOPY scripts/*.sh /s/\n');
+    assert.deepEqual(Object.keys(hash.files), ['root.txt', 'scripts/x.sh', 'tools/a.sh', 'tools/sub/c.sh']);
+    assert.equal(hash.whole, undefined);
+    assert.equal(hash.missing, undefined);
+    // A file no source reaches changes nothing; a reached one changes the digest.
+    await writeFile(path.join(dir, 'other-platform/data.txt'), 'changed');
+    assert.equal((await reached(dir, 'FROM busybox\nCOPY root.txt tools/ /d/\nCOPY scripts/*.sh /s/\n')).digest, hash.digest);
+    await writeFile(path.join(dir, 'tools/sub/c.sh'), 'changed');
+    assert.notEqual((await reached(dir, 'FROM busybox\nCOPY root.txt tools/ /d/\nCOPY scripts/*.sh /s/\n')).digest, hash.digest);
+  });
+
+  test('COPY . and a bind mount without source read everything; no source reads nothing', async () => {
+    const dir = await context({ Dockerfile: 'x', 'a.txt': 'a', 'b/c.txt': 'c' });
+    assert.deepEqual(Object.keys((await reached(dir, 'FROM busybox\nCOPY . /d/\n')).files), ['a.txt', 'b/c.txt']);
+    assert.deepEqual(Object.keys((await reached(dir, 'FROM busybox\nRUN --mount=target=/ctx cp -r /ctx /d\n')).files), ['a.txt', 'b/c.txt']);
+    assert.deepEqual((await reached(dir, 'FROM busybox\nRUN true\n')).files, {});
+  });
+
+  test('a source known only at build time keys the whole context and says why', async () => {
+    const dir = await context({ Dockerfile: 'x', 'a.txt': 'a', 'b/c.txt': 'c' });
+    const hash = await reached(dir, 'FROM busybox\nCOPY $SRC /d/\n');
+    assert.deepEqual(Object.keys(hash.files), ['a.txt', 'b/c.txt']);
+    assert.match(hash.whole ?? '', /^line 2: COPY \$SRC: /);
+  });
+
+  test('a source that reaches nothing is reported, absent or left out by the ignore file', async () => {
+    const dir = await context({ Dockerfile: 'x', '.dockerignore': 'secret.txt\n', 'secret.txt': 's', 'empty/.keep': '' });
+    await rm(path.join(dir, 'empty/.keep'));
+    const hash = await reached(dir, 'FROM busybox\nCOPY eng/common/cross/ /scripts/\nCOPY secret.txt empty/ /d/\nCOPY *.none /d/\n');
+    assert.deepEqual(
+      hash.missing?.map((m) => [m.source.line, m.source.written, m.why]),
+      [
+        [2, 'eng/common/cross/', 'absent'],
+        [3, 'secret.txt', 'ignored'],
+        [4, '*.none', 'absent'],
+      ],
+    );
+  });
+
+  test('a source that is a symlink reaches its target; Windows sources match in any case', async () => {
+    const dir = await context({ Dockerfile: 'x', 'real/f.txt': 'f', 'Fonts/Arial.TTF': 'font' });
+    await symlink('real', path.join(dir, 'current'));
+    assert.deepEqual(Object.keys((await reached(dir, 'FROM busybox\nCOPY current /d/\n')).files), ['current', 'real/f.txt']);
+    assert.deepEqual(Object.keys((await reached(dir, '# escape=`\nFROM nanoserver\nCOPY fonts\\arial.ttf C:/w/\n', true)).files), ['Fonts/Arial.TTF']);
   });
 
   test('a large file is hashed by streaming and gives the same digest as a whole read would', async () => {

@@ -449,6 +449,79 @@ describe('inputs no build key covers', () => {
   });
 });
 
+describe('what the build reads of its context', () => {
+  /** The sources as `INSTRUCTION path @line` strings, or `whole: <reason>`. */
+  function contextOf(text: string, options: Partial<AnalyzeOptions> = {}): string[] {
+    const use = analyze(text, { platform: { os: 'linux', architecture: 'amd64' }, ...options }).context;
+    assert.ok(use);
+    return use.kind === 'whole' ? [`whole: ${use.reason}`] : use.sources.map((s) => `${s.instruction} ${s.path} @${s.line}`);
+  }
+
+  it('COPY and ADD sources in every stage, and bind mounts without from; not --from, heredocs or URLs', () => {
+    const text = [
+      'FROM busybox AS tools',
+      'COPY a.txt ./b/ /dst/',
+      'ADD https://example.com/f.tgz /f.tgz',
+      'ADD ["with space.txt", "/d/"]',
+      'COPY <<EOF /etc/conf',
+      'not/a/source',
+      'EOF',
+      'RUN --mount=type=bind,source=scripts,target=/s --mount=type=cache,target=/c true',
+      'FROM busybox',
+      'COPY --from=tools /x /x',
+      'RUN --mount=type=bind,from=tools,source=/x,target=/x true',
+      'COPY --chown=1:1 final.txt /',
+      'RUN --mount=target=/all true',
+    ].join('\n');
+    assert.deepEqual(contextOf(text), ['COPY a.txt @2', 'COPY b @2', 'ADD with space.txt @4', 'MOUNT scripts @8', 'COPY final.txt @12', 'MOUNT  @13']);
+  });
+
+  it('substitutes ARG and ENV values, and cleans paths as BuildKit does', () => {
+    const text = [
+      'ARG DIR=global',
+      'FROM busybox',
+      'ARG DIR',
+      'ARG TARGETARCH',
+      'ARG KIND=tools',
+      'ENV SUB=nested',
+      'COPY ${DIR}/${KIND}/*.sh bin/${TARGETARCH}/ ../../up/./x /d/',
+      'COPY $SUB /d/',
+    ].join('\n');
+    assert.deepEqual(contextOf(text, { platform: { os: 'linux', architecture: 'arm64' } }), [
+      'COPY global/tools/*.sh @7',
+      'COPY bin/arm64 @7',
+      'COPY up/x @7',
+      'COPY nested @8',
+    ]);
+    assert.deepEqual(contextOf(text, { buildArgs: { KIND: 'other' }, platform: { os: 'linux', architecture: 'arm64' } })[0], 'COPY global/other/*.sh @7');
+  });
+
+  it("runs a parent stage's ONBUILD COPY in the stage built FROM it", () => {
+    const text = ['FROM busybox AS base', 'ONBUILD COPY on.txt /', 'FROM base', 'COPY own.txt /'].join('\n');
+    assert.deepEqual(contextOf(text), ['COPY on.txt @2', 'COPY own.txt @4']);
+  });
+
+  it('keys the whole context, saying why, when a source is known only at build time', () => {
+    assert.deepEqual(contextOf('FROM busybox\nCOPY $HOME/x /d/\n'), [
+      'whole: line 2: COPY $HOME/x: $HOME may be set by the base image, so the source is known only when the build runs',
+    ]);
+    assert.match(contextOf('FROM busybox\nARG SRC=a\nCOPY ${SRC} /d/\n', { opaqueArgs: ['SRC'] })[0] ?? '', /^whole: line 3: .*build arg SRC is given on the command line/);
+    assert.match(contextOf('FROM busybox AS a\nARG V=1\nFROM a\nCOPY f$V /d/\n')[0] ?? '', /^whole: line 4: .*ARG V of another stage/);
+    // FROM scratch has no ENV of its own: an unset variable is empty, as BuildKit expands it.
+    assert.deepEqual(contextOf('FROM scratch\nCOPY dir$UNSET/ /d/\n'), ['COPY dir @2']);
+    const analysis = analyze('FROM busybox\nCOPY $HOME/x /d/\n');
+    assert.deepEqual(analysis.warnings, [
+      'line 2: COPY $HOME/x: $HOME may be set by the base image, so the source is known only when the build runs; the whole build context is keyed',
+    ]);
+  });
+
+  it('reads Windows sources with backslashes as folders', () => {
+    assert.deepEqual(contextOf('# escape=`\nFROM nanoserver\nCOPY scripts\\setup.ps1 C:\\\n', { platform: { os: 'windows', architecture: 'amd64' } }), [
+      'COPY scripts/setup.ps1 @3',
+    ]);
+  });
+});
+
 describe('errors', () => {
   it('no FROM at all', () => {
     assertInputError('ARG X=1\n# only comments\n', 1, /no FROM instruction/);

@@ -72,6 +72,10 @@ const GOLDEN_BUILD_KEYS: Record<number, { material: string; withBuildPlatform: s
     material: 'sha256:912f250f8e11c1d7bb2adce260ddf6e2f90dc56bcd646b6f550aeefa5a192b98',
     withBuildPlatform: 'sha256:12225b8f6a13f41e1330ff152f622d315bc6af3aee14e9c9ed3fdbbcf684b756',
   },
+  3: {
+    material: 'sha256:5f71ffa6b6714690145ebf89c6c21a1394836bc483c15b71fff34974e15d549e',
+    withBuildPlatform: 'sha256:9c30cefa8335ee5fcd23ecb4c7b6a84e3636d8f2fba0e79f26996bed481949a1',
+  },
 };
 
 /** Golden context digests, per CONTEXT_DIGEST_VERSION; the same rules (a bump here is a key format bump too). */
@@ -79,6 +83,10 @@ const GOLDEN_CONTEXT_DIGESTS: Record<number, { empty: string; files: string }> =
   1: {
     empty: 'sha256:6a5a7a8df16ae8a1aa93b54ccc792a2afb0eee0a932b1d0d42f7f367978c45eb',
     files: 'sha256:c9fc0b810167a77a70e0cca9ab64c4269a31da01358f38d69511d700c02b477f',
+  },
+  2: {
+    empty: 'sha256:1b352d36044b8bec64c61a18ef8ee99f15f7fbd49c1d3e6ce268ebdd3c2106df',
+    files: 'sha256:c60e69a0acf0abaffbdf8abe8ff9cd479dbff5c50a1ff93a80278af376d18ca7',
   },
 };
 

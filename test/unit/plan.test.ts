@@ -184,6 +184,17 @@ describe('planBuilds: inputs of the platform itself', () => {
     assert.deepEqual(reason.added, ['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('context-changed says when the whole context is keyed, and why', () => {
+    const w = world();
+    const why = 'line 3: COPY ${SRC}: $SRC may be set by the base image, so the source is known only when the build runs';
+    w.wholeContexts.set('r:base', why);
+    const info = w.baseline();
+    w.setContextFile('r:base', 'other/readme.md', sha('readme'));
+    const reason = reasonOf(w.plan(info), 'r:base', 'context-changed');
+    assert.equal(reason.detail, `build context changed: added other/readme.md (the whole context is keyed: ${why})`);
+    assert.deepEqual(reason.added, ['other/readme.md']);
+  });
+
   it('build-args-changed names the args, their values only as digests', () => {
     const w = world();
     const info = w.baseline();
