@@ -33,8 +33,8 @@ function repository(files: number): string {
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   mkdirSync(join(dir, 'app'));
-  // BuildKit sends only what COPY names; imagewright keys the whole context.
-  writeFileSync(join(dir, 'app', 'Dockerfile'), `FROM ${registry}/base/busybox:stable\nCOPY files/d0/f1 /f\nRUN cat /f\n`);
+  // The folder is copied whole, so every file is read, hashed and (in image-info) listed.
+  writeFileSync(join(dir, 'app', 'Dockerfile'), `FROM ${registry}/base/busybox:stable\nCOPY files /files\nRUN cat /files/d0/f1\n`);
   writeFiles(join(dir, 'app'), files);
   return dir;
 }
