@@ -11,9 +11,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageInfoDocument, platformRecordIdentity, writeImageInfoText } from '../../src/imageinfo/index.js';
-import type { ManifestImage } from '../../src/manifest/types.js';
+import { qualifiedRepo, type ManifestImage } from '../../src/manifest/types.js';
 import type { RegistryClient } from '../../src/registry/index.js';
-import { planRepository } from '../../src/shell/plan.js';
+import { planRepository, type LoadOptions } from '../../src/shell/plan.js';
 
 export type ScaleShape = 'chains' | 'diamonds';
 
@@ -100,8 +100,15 @@ export function writeScaleRepo(dir: string, options: ScaleOptions): ScaleRepo {
  * every platform (a manifest each, sharing one layer and one config per repo) and writes
  * `imageInfo` recording each with the build key, reads and inputs the plan computes.
  */
-export async function recordScaleRepoBuilt(repo: ScaleRepo, imageInfo: string, client: RegistryClient, concurrency = 16): Promise<void> {
-  const planned = await planRepository({ manifestFile: repo.manifest, imageInfoFile: join(repo.dir, 'no-image-info.json'), registry: client });
+export async function recordScaleRepoBuilt(
+  repo: Pick<ScaleRepo, 'dir' | 'manifest'>,
+  imageInfo: string,
+  client: RegistryClient,
+  concurrency = 16,
+  /** How the repository is planned (`--registry-override`, `--repo-prefix`, base overrides...). */
+  load: Omit<LoadOptions, 'manifestFile'> = {},
+): Promise<void> {
+  const planned = await planRepository({ ...load, manifestFile: repo.manifest, imageInfoFile: join(repo.dir, 'no-image-info.json'), registry: client });
   const images = new Map<string, ManifestImage>();
   for (const r of planned.manifest.repos) r.images.forEach((image) => image.platforms.forEach((p) => images.set(p.id, image)));
   // One layer and one config per repo; each platform's manifest differs by an annotation: one PUT per platform.
@@ -118,7 +125,7 @@ export async function recordScaleRepoBuilt(repo: ScaleRepo, imageInfo: string, c
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
-        const repoRef = `${planned.manifest.registry}/${p.platform.repo}`;
+        const repoRef = qualifiedRepo(planned.manifest, p.platform.repo);
         let blobs = uploads.get(repoRef);
         if (!blobs) uploads.set(repoRef, (blobs = upload(repoRef)));
         const { layer: layerDigest, config, configSize } = await blobs;
