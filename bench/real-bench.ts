@@ -24,22 +24,21 @@
  * Prints the figures as a Markdown table (docs/benchmarks.md). Asserts only that the warm plan
  * builds nothing and that the graphs are equal. Needs scripts/setup-engine.sh. BENCH_KEEP=1 keeps the copy.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { hashContext } from '../src/context/index.js';
 import { sha256Digest } from '../src/digest.js';
 import { externalResolutions } from '../src/plan/index.js';
 import { parsePlatform, type TargetPlatform } from '../src/platform.js';
 import { createRegistryClient, type RegistryClient } from '../src/registry/index.js';
 import { loadRepository } from '../src/shell/plan.js';
+import { cliPath, runCli } from '../test/helpers/cli.js';
 import { engineProcessEnv, loadEngineEnv, uniqueRepoPrefix } from '../test/helpers/engine.js';
 import { recordScaleRepoBuilt } from '../test/helpers/scale-repo.js';
 
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const clone = process.argv[2];
 if (!clone || !existsSync(join(clone, 'manifest.json'))) {
   console.error('usage: npm run bench:real -- /path/to/dotnet-buildtools-prereqs-docker (a clone with manifest.json)');
@@ -56,17 +55,14 @@ interface Timed {
   stderr: string;
 }
 
+/** The bundled CLI (test/helpers/cli.ts), timed; bundling happens once, before the first timing. */
 async function imagewright(args: string[], cwd: string): Promise<Timed> {
+  await cliPath();
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, ...args], { cwd, env: engineProcessEnv() });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const result = await runCli(args, { cwd, env: engineProcessEnv(), timeoutMs: 10 * 60_000 });
   const ms = performance.now() - started;
-  if (code !== 0) throw new Error(`imagewright ${args.join(' ')} failed (${code}):\n${stderr.split('\n').slice(-20).join('\n')}`);
-  return { ms, stdout, stderr };
+  if (result.code !== 0) throw new Error(`imagewright ${args.join(' ')} failed (${result.code}):\n${result.stderr.split('\n').slice(-20).join('\n')}`);
+  return { ms, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** eng/Stage-EngCommon.ps1: `eng/common` into `<folder>/eng/common` of every Dockerfile with `COPY eng/common/...`. */
