@@ -4,7 +4,8 @@
  */
 import { RegistryAuthError, RegistryError } from '../errors.js';
 import { parseAuthenticate, type AuthChallenge } from './challenge.js';
-import { credentialsFor, loadDockerConfig, type DockerConfig, type RegistryCredentials } from './credentials.js';
+import { credentialsFromHelper } from './credential-helper.js';
+import { credentialSource, loadDockerConfig, type DockerConfig, type RegistryCredentials } from './credentials.js';
 import type { Transport } from './transport.js';
 
 type RegistryScheme = { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
@@ -33,6 +34,10 @@ export class Authenticator {
   #dockerConfig: DockerConfig | undefined;
   readonly #schemes = new Map<string, RegistryScheme>();
   readonly #tokens = new Map<string, Promise<CachedToken>>();
+  /** Per registry, its credentials as looked up once (a helper runs once per registry and run). */
+  readonly #credentialLookups = new Map<string, Promise<RegistryCredentials | undefined>>();
+  /** Registries whose lookup is done and found nothing (for messages). */
+  readonly #noCredentials = new Set<string>();
 
   constructor(transport: Transport, dockerConfigPath: string) {
     this.#transport = transport;
@@ -43,7 +48,7 @@ export class Authenticator {
   async authorizationFor(registry: string, scope: string): Promise<string | undefined> {
     const scheme = this.#schemes.get(registry);
     if (!scheme) return undefined;
-    if (scheme.kind === 'basic') return basicAuthorization(this.#credentials(registry));
+    if (scheme.kind === 'basic') return basicAuthorization(await this.#credentials(registry));
     const token = await this.#token(registry, scope, scheme, false);
     return `Bearer ${token.value}`;
   }
@@ -62,7 +67,7 @@ export class Authenticator {
       return `Bearer ${token.value}`;
     }
     if (challenges.some((challenge) => challenge.scheme === 'basic')) {
-      const credentials = this.#credentials(registry);
+      const credentials = await this.#credentials(registry);
       if (!credentials) throw new RegistryAuthError(`${registry}: the registry requires a login${this.credentialsNote(registry)}`);
       this.#schemes.set(registry, { kind: 'basic' });
       return basicAuthorization(credentials) ?? '';
@@ -73,9 +78,13 @@ export class Authenticator {
   /** Where our credentials came from (or that we had none), for auth error messages. */
   credentialsNote(registry: string): string {
     const config = this.#config();
-    if (credentialsFor(config, registry)) return ` (using the credentials for ${registry} in ${config.path})`;
-    const helpers = config.usesCredentialHelpers ? '; credential helpers (credsStore, credHelpers) are not supported' : '';
-    return ` (no credentials for ${registry} in ${config.path}${helpers})`;
+    const source = credentialSource(config, registry);
+    if (source.kind === 'helper') {
+      const found = this.#noCredentials.has(registry) ? 'which has no credentials' : 'whose credentials';
+      return ` (from docker-credential-${source.helper}, ${found} for ${registry}, named by ${source.field} in ${config.path})`;
+    }
+    if (source.credentials) return ` (using the credentials for ${registry} in ${config.path})`;
+    return ` (no credentials for ${registry} in ${config.path})`;
   }
 
   #config(): DockerConfig {
@@ -83,8 +92,22 @@ export class Authenticator {
     return this.#dockerConfig;
   }
 
-  #credentials(registry: string): RegistryCredentials | undefined {
-    return credentialsFor(this.#config(), registry);
+  #credentials(registry: string): Promise<RegistryCredentials | undefined> {
+    let lookup = this.#credentialLookups.get(registry);
+    if (!lookup) {
+      lookup = this.#lookUpCredentials(registry);
+      this.#credentialLookups.set(registry, lookup);
+    }
+    return lookup;
+  }
+
+  async #lookUpCredentials(registry: string): Promise<RegistryCredentials | undefined> {
+    const config = this.#config();
+    const source = credentialSource(config, registry);
+    const credentials =
+      source.kind === 'helper' ? await credentialsFromHelper(source.helper, source.serverUrl, registry, `${source.field} in ${config.path}`) : source.credentials;
+    if (!credentials) this.#noCredentials.add(registry);
+    return credentials;
   }
 
   /**
@@ -109,7 +132,7 @@ export class Authenticator {
     const url = new URL(scheme.realm);
     if (scheme.service) url.searchParams.set('service', scheme.service);
     for (const each of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', each);
-    const credentials = this.#credentials(registry);
+    const credentials = await this.#credentials(registry);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (credentials) {
       url.searchParams.set('account', credentials.username);

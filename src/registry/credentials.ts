@@ -18,9 +18,16 @@ export interface DockerConfig {
   path: string;
   /** `auths` entries keyed by registry host (scheme and path removed), in file order. */
   auths: Map<string, RegistryCredentials>;
-  /** The file names a credential store or helpers, which imagewright does not run. */
-  usesCredentialHelpers: boolean;
+  /** `credsStore`: the helper (`docker-credential-<name>`) holding the credentials of every registry without its own. */
+  credsStore?: string;
+  /** `credHelpers`: registry host → the helper holding that registry's credentials. */
+  credHelpers: Map<string, string>;
 }
+
+/** Where a registry's credentials are, as the Docker CLI looks: its own helper, else the store, else `auths`. */
+export type CredentialSource =
+  | { kind: 'helper'; helper: string; /** The config field that names it. */ field: string; serverUrl: string }
+  | { kind: 'file'; credentials: RegistryCredentials | undefined };
 
 /** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function defaultDockerConfigPath(): string {
@@ -44,7 +51,7 @@ export function loadDockerConfig(path: string): DockerConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, auths: new Map(), usesCredentialHelpers: false };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, auths: new Map(), credHelpers: new Map() };
     throw new InputError(path, undefined, `cannot read: ${(error as Error).message}`);
   }
   // The syntax error names line and column only: the text around it may be a credential.
@@ -63,8 +70,22 @@ export function parseDockerConfig(path: string, parsed: unknown): DockerConfig {
     // An exact `host` key wins over a `https://host/...` key for the same registry.
     if (credentials && (!auths.has(host) || key.trim().toLowerCase() === host)) auths.set(host, credentials);
   }
-  const usesCredentialHelpers = typeof parsed.credsStore === 'string' || isObject(parsed.credHelpers);
-  return { path, auths, usesCredentialHelpers };
+  const credHelpers = new Map<string, string>();
+  const helpers = parsed.credHelpers ?? {};
+  if (!isObject(helpers)) throw new InputError(path, 'credHelpers', 'expected an object');
+  for (const [key, name] of Object.entries(helpers)) credHelpers.set(configKeyHost(key), helperName(path, `credHelpers[${JSON.stringify(key)}]`, name));
+  const config: DockerConfig = { path, auths, credHelpers };
+  // Docker Desktop writes `"credsStore": ""` when there is none.
+  if (parsed.credsStore !== undefined && parsed.credsStore !== '') config.credsStore = helperName(path, 'credsStore', parsed.credsStore);
+  return config;
+}
+
+/** A helper's name: the `<name>` of `docker-credential-<name>`, a plain file name. */
+function helperName(path: string, location: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) {
+    throw new InputError(path, location, 'expected a credential helper name (the <name> of docker-credential-<name>)');
+  }
+  return value;
 }
 
 function entryCredentials(path: string, key: string, entry: unknown): RegistryCredentials | undefined {
@@ -82,15 +103,31 @@ function entryCredentials(path: string, key: string, entry: unknown): RegistryCr
   return undefined;
 }
 
-/** The credentials a config holds for a registry host (`docker.io` also matches Docker Hub's other names). */
+/** The credentials a config file holds for a registry host (`docker.io` also matches Docker Hub's other names). */
 export function credentialsFor(config: DockerConfig, registry: string): RegistryCredentials | undefined {
-  const host = configKeyHost(registry);
-  const candidates = DOCKER_HUB_HOSTS.includes(host) ? DOCKER_HUB_HOSTS : [host];
-  for (const candidate of candidates) {
+  for (const candidate of hostCandidates(registry)) {
     const found = config.auths.get(candidate);
     if (found) return found;
   }
   return undefined;
+}
+
+/** Where a registry's credentials are: a helper named for it in `credHelpers`, else `credsStore`, else the file. */
+export function credentialSource(config: DockerConfig, registry: string): CredentialSource {
+  const hub = DOCKER_HUB_HOSTS.includes(configKeyHost(registry));
+  // The server URL the Docker CLI gives helpers: Docker Hub's legacy address, else the host.
+  const serverUrl = hub ? 'https://index.docker.io/v1/' : configKeyHost(registry);
+  for (const candidate of hostCandidates(registry)) {
+    const helper = config.credHelpers.get(candidate);
+    if (helper) return { kind: 'helper', helper, field: `credHelpers[${JSON.stringify(candidate)}]`, serverUrl };
+  }
+  if (config.credsStore) return { kind: 'helper', helper: config.credsStore, field: 'credsStore', serverUrl };
+  return { kind: 'file', credentials: credentialsFor(config, registry) };
+}
+
+function hostCandidates(registry: string): string[] {
+  const host = configKeyHost(registry);
+  return DOCKER_HUB_HOSTS.includes(host) ? DOCKER_HUB_HOSTS : [host];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { parseAuthenticate } from '../../src/registry/challenge.js';
-import { configKeyHost, credentialsFor, defaultDockerConfigPath, loadDockerConfig, parseDockerConfig } from '../../src/registry/credentials.js';
+import { configKeyHost, credentialsFor, credentialSource, defaultDockerConfigPath, loadDockerConfig, parseDockerConfig } from '../../src/registry/credentials.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -82,9 +82,22 @@ describe('Docker config credentials', () => {
     assert.equal(credentialsFor(config, 'docker.io')?.username, 'hub');
   });
 
-  test('notes credential helpers it will not run', () => {
-    assert.equal(parseDockerConfig('cfg.json', { credsStore: 'desktop' }).usesCredentialHelpers, true);
-    assert.equal(parseDockerConfig('cfg.json', { auths: {} }).usesCredentialHelpers, false);
+  test("a registry's own credHelpers entry wins over credsStore, which wins over auths, as in the Docker CLI", () => {
+    const config = parseDockerConfig('cfg.json', {
+      auths: { 'plain.example': { auth: b64('file:pw') }, 'own.example': { auth: b64('file:pw') } },
+      credsStore: 'desktop',
+      credHelpers: { 'https://own.example': 'ecr-login', 'docker.io': 'hub' },
+    });
+    assert.deepEqual(credentialSource(config, 'own.example'), { kind: 'helper', helper: 'ecr-login', field: 'credHelpers["own.example"]', serverUrl: 'own.example' });
+    assert.deepEqual(credentialSource(config, 'plain.example'), { kind: 'helper', helper: 'desktop', field: 'credsStore', serverUrl: 'plain.example' });
+    assert.equal((credentialSource(config, 'registry-1.docker.io') as { serverUrl: string }).serverUrl, 'https://index.docker.io/v1/');
+    const fileOnly = parseDockerConfig('cfg.json', { auths: { 'plain.example': { auth: b64('file:pw') } }, credsStore: '' });
+    assert.deepEqual(credentialSource(fileOnly, 'plain.example'), { kind: 'file', credentials: { username: 'file', password: 'pw' } });
+  });
+
+  test('a helper name that is not a plain file name is an InputError naming the entry', () => {
+    assert.throws(() => parseDockerConfig('cfg.json', { credHelpers: { 'r.example': '../../bin/sh' } }), { name: 'InputError', message: 'cfg.json: credHelpers["r.example"]: expected a credential helper name (the <name> of docker-credential-<name>)' });
+    assert.throws(() => parseDockerConfig('cfg.json', { credsStore: 7 }), { name: 'InputError', message: /^cfg\.json: credsStore: / });
   });
 
   test('a malformed auth value is an InputError naming file and entry, without the value', () => {
