@@ -1,7 +1,7 @@
 /** Options shared by several commands. */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CommanderError, Option, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { PlatformFilter } from '../plan/index.js';
 import { escapeControl, FORBIDDEN_CONTROL } from '../paths.js';
@@ -200,4 +200,13 @@ export interface FilterCommandOptions {
 
 export function platformFilter(options: FilterCommandOptions): PlatformFilter {
   return { osTypes: options.osType, architectures: options.architecture, osVersions: options.osVersion, paths: options.path };
+}
+
+/** An option parser for whole numbers of at least `min`. */
+export function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expects a whole number of at least ${min}, got "${value}"`);
+    return n;
+  };
 }

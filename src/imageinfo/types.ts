@@ -8,6 +8,8 @@ import type { KeyRead, RecordedInputs } from '../build-key.js';
 export interface ImageInfo {
   schemaVersion: string;
   repos: RepoRecord[];
+  /** A leg file's stamp, written by `build --leg --plan` (matrix/stamp.ts reads it); never in a merged file. */
+  imagewrightLeg?: object;
 }
 
 export interface RepoRecord {

@@ -76,9 +76,10 @@ function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./:@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `{"waves":N,"publish":bool,"legs":[…]}`, indented. */
+/** `{"waves":N,"publish":bool,"plan":{…},"legs":[…]}`, indented. */
 export function renderMatrixJson(matrix: Matrix, runsOn: Readonly<Record<string, string>> = {}): string {
-  return `${JSON.stringify({ waves: matrix.waves, publish: publishes(matrix), legs: matrix.legs.map((leg) => matrixEntry(leg, runsOn)) }, null, 2)}\n`;
+  const legs = matrix.legs.map((leg) => matrixEntry(leg, runsOn));
+  return `${JSON.stringify({ waves: matrix.waves, publish: publishes(matrix), ...(matrix.plan && { plan: matrix.plan }), legs }, null, 2)}\n`;
 }
 
 function publishes(matrix: Matrix): boolean {
@@ -92,13 +93,15 @@ export function githubMatrix(matrix: Matrix, wave?: number, runsOn: Readonly<Rec
 }
 
 /**
- * Lines for `$GITHUB_OUTPUT`: `matrix`, `waves`, `legs` (the number of legs in `matrix`) and `publish`
- * (whether the publish step has work, shared-tag indexes included).
+ * Lines for `$GITHUB_OUTPUT`: `matrix`, `waves`, `legs` (the number of legs in `matrix`), `publish`
+ * (whether the publish step has work, shared-tag indexes included) and `plan` (every wave's legs,
+ * for build --plan and merge-image-info --plan).
  */
 export function githubOutputLines(matrix: Matrix, wave?: number, runsOn: Readonly<Record<string, string>> = {}): string {
   const include = githubMatrix(matrix, wave, runsOn);
   const legs = wave === undefined ? matrix.legs.length : matrix.legs.filter((leg) => leg.wave === wave).length;
-  return `matrix=${include}\nwaves=${matrix.waves}\nlegs=${legs}\npublish=${publishes(matrix)}\n`;
+  const plan = matrix.plan ? `plan=${JSON.stringify(matrix.plan)}\n` : '';
+  return `matrix=${include}\nwaves=${matrix.waves}\nlegs=${legs}\npublish=${publishes(matrix)}\n${plan}`;
 }
 
 /**
@@ -151,6 +154,7 @@ export function renderAzureMatrix(matrix: Matrix): string {
   lines.push(setVariable('waves', String(matrix.waves)));
   lines.push(setVariable('publish', String(publishes(matrix))));
   lines.push(setVariable('pools', pools.join(' ')));
+  if (matrix.plan) lines.push(setVariable('plan', JSON.stringify(matrix.plan)));
   return `${lines.join('\n')}\n`;
 }
 

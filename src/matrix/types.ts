@@ -36,6 +36,8 @@ export interface Matrix {
    * when nothing builds (--only-changed; without it every platform is work, so true when there are legs).
    */
   publish?: boolean;
+  /** The plan's identity and leg list (set by the `matrix` command). */
+  plan?: MatrixPlan;
 }
 
 /** What leg computation needs to know about one platform (a ManifestPlatform fits). */
@@ -64,4 +66,24 @@ export interface LegOptions {
    * membership do not change: they never depend on the plan.
    */
   work?: ReadonlySet<string>;
+}
+
+/**
+ * Which legs a matrix planned. `matrix` prints it; each leg's file carries it (build --leg --plan);
+ * merge-image-info and publish-manifest check against it, so that a leg file that is missing, or that
+ * comes from another plan, is found instead of mixing old and new images.
+ */
+export interface MatrixPlan {
+  /**
+   * A digest of what the plan covers: its legs with their platforms, the build keys of the platforms
+   * with work (--only-changed), and the manifest and image-info files it was computed from.
+   */
+  id: string;
+  legs: Array<{ name: string; wave: number }>;
+}
+
+/** What a leg file says of where it comes from: the top-level `imagewrightLeg` field of its image-info. */
+export interface LegStamp {
+  plan: MatrixPlan;
+  leg: string;
 }

@@ -8,6 +8,9 @@ import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfo
 import type { Engine } from '../execute/engine.js';
 import { filteredGraph, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
+import type { ImageInfo } from '../imageinfo/index.js';
+import type { LegStamp, MatrixPlan } from '../matrix/index.js';
+import { OptionError } from '../errors.js';
 import type { RegistryClient } from '../registry/index.js';
 import { binfmtProbe, type EmulationProbe } from '../execute/emulation.js';
 import type { SkipReason } from '../execute/index.js';
@@ -32,6 +35,8 @@ export interface BuildOptions extends LoadOptions {
   leg?: string;
   /** The --max-legs the matrix was computed with. */
   maxLegs?: number;
+  /** The matrix's plan (build --plan): recorded in the leg file (imageInfoOut), for merge-image-info to check. */
+  legPlan?: MatrixPlan;
   /**
    * Write the records of this run's platforms (and of indexes it published) to this file alone,
    * for `merge-image-info`; default: update imageInfoFile in place.
@@ -75,6 +80,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
   const outFile = options.imageInfoOut ?? options.imageInfoFile;
   const separateOut = options.imageInfoOut !== undefined && (!options.imageInfoFile || resolve(options.imageInfoOut) !== resolve(options.imageInfoFile));
   const timings = options.timings ?? new PhaseTimings();
+  const legFileStart = legFileStartOf(options, separateOut);
   const lock = outFile ? await acquireLock(outFile, { warn: options.warn }) : undefined;
   const releaseOnSignal = lock ? releaseLockOnSignals(lock) : () => undefined;
   try {
@@ -97,7 +103,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     // The file the plan just read (under the lock, so unchanged since): taken as planned, not parsed a second time.
     const asPlanned = planned.previousAsInFile ? planned.previous : undefined;
     const store = outFile
-      ? await timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? empty : asPlanned, { previousAsInFile: !separateOut && asPlanned !== undefined }))
+      ? await timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? legFileStart : asPlanned, { previousAsInFile: !separateOut && asPlanned !== undefined }))
       : undefined;
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
@@ -129,6 +135,19 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     releaseOnSignal();
     await lock?.release();
   }
+}
+
+/** A leg file starts empty, stamped with the matrix's plan and the leg's name when --plan is given (see matrix/stamp.ts). */
+function legFileStartOf(options: BuildOptions, separateOut: boolean): ImageInfo {
+  const empty: ImageInfo = { schemaVersion: '2.0', repos: [] };
+  const plan = options.legPlan;
+  if (!plan) return empty;
+  if (options.leg === undefined || !separateOut) throw new OptionError('--plan', 'goes with --leg and --image-info-out: the plan is recorded in the leg file');
+  if (!plan.legs.some((leg) => leg.name === options.leg)) {
+    throw new OptionError('--plan', `plan ${plan.id} has no leg ${options.leg}; its legs are: ${plan.legs.map((leg) => leg.name).join(', ')}`);
+  }
+  const stamp: LegStamp = { plan, leg: options.leg };
+  return { ...empty, imagewrightLeg: stamp };
 }
 
 /**

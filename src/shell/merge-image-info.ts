@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { acquireLock } from '../execute/index.js';
 import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, withManifestRepoNames, writeImageInfo, type ImageInfo } from '../imageinfo/index.js';
-import { loadManifest, type LoadManifestOptions } from '../manifest/index.js';
+import { loadManifest, type LoadManifestOptions, type Manifest } from '../manifest/index.js';
+import { checkLegFiles, legStampOf, type ExpectedLegs } from '../matrix/index.js';
 
 export interface MergeOptions {
   legFiles: readonly string[];
@@ -15,6 +16,8 @@ export interface MergeOptions {
   base?: string;
   /** Also drop the platforms the manifest no longer has (reads the manifest). */
   publish?: LoadManifestOptions & { manifestFile: string };
+  /** Which leg files to expect: the matrix's plan (--plan) and the last wave merged (--wave). */
+  expected?: ExpectedLegs;
   warn: (message: string) => void;
 }
 
@@ -31,9 +34,15 @@ export async function mergeLegFiles(options: MergeOptions): Promise<MergeResult>
     const baseFile = options.base ?? (existsSync(options.out) ? options.out : undefined);
     const base = baseFile ? await readRequired(baseFile) : undefined;
     const legs = await Promise.all(options.legFiles.map(async (file) => ({ file, info: await readRequired(file) })));
-    let merged = mergeImageInfo(base, legs);
+    // All or nothing: every planned leg has its file, and every file is of that plan.
+    checkLegFiles(
+      legs.map(({ file, info }) => ({ file, stamp: legStampOf(file, info) })),
+      options.expected ?? {},
+    );
+    let merged = withoutLegStamp(mergeImageInfo(base, legs));
     if (options.publish) {
       const manifest = await loadManifest(options.publish.manifestFile, { ...options.publish, warn: options.warn });
+      for (const leg of legs) checkLegMatchesManifest(leg, manifest, options.publish.manifestFile);
       merged = removePlatformsNotInManifest(withManifestRepoNames(merged, manifest), manifest);
     }
     await writeImageInfo(options.out, merged);
@@ -42,6 +51,36 @@ export async function mergeLegFiles(options: MergeOptions): Promise<MergeResult>
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * A leg built from this manifest has no record that the manifest does not have: one that matches
+ * nothing means the merge was not given the build's --registry-override/--repo-prefix (or --var).
+ */
+function checkLegMatchesManifest(leg: { file: string; info: ImageInfo }, manifest: Manifest, manifestFile: string): void {
+  const kept = new Set(
+    removePlatformsNotInManifest(withManifestRepoNames(leg.info, manifest), manifest).repos.flatMap((r) => r.images.flatMap((i) => i.platforms)),
+  );
+  const renamed = withManifestRepoNames(leg.info, manifest);
+  renamed.repos.forEach((repo, r) =>
+    repo.images.forEach((image, i) =>
+      image.platforms.forEach((record, p) => {
+        if (kept.has(record)) return;
+        throw new InputError(
+          leg.file,
+          `repos[${r}].images[${i}].platforms[${p}]`,
+          `${repo.repo} ${record.dockerfile} matches no platform of ${manifestFile}: give merge-image-info --publish the --registry-override, --repo-prefix and --var the build had`,
+        );
+      }),
+    ),
+  );
+}
+
+/** The merged file is not a leg file: it carries no leg's stamp. */
+function withoutLegStamp(info: ImageInfo): ImageInfo {
+  const merged = { ...info };
+  delete merged.imagewrightLeg;
+  return merged;
 }
 
 async function readRequired(file: string): Promise<ImageInfo> {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../../errors.js';
+import { planOption, type MatrixPlan } from '../../matrix/index.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { buildRepository, onlyUnbuildableSkipped, PROGRESS_MODES, type ProgressMode } from '../../shell/execute.js';
 import type { BuildSecret } from '../../secret.js';
@@ -28,6 +29,7 @@ interface BuildCommandOptions extends ManifestCommandOptions, FilterCommandOptio
   keepGoing: boolean;
   leg?: string;
   maxLegs?: number;
+  plan?: MatrixPlan;
   imageInfoOut?: string;
   logDir: string;
   verbose: boolean;
@@ -62,6 +64,10 @@ export function registerBuildCommand(program: Command): void {
     .option('--keep-going', 'after a failure, go on with the platforms that do not depend on it', false)
     .option('--leg <name>', 'build only this leg of `imagewright matrix` (computed again from the same manifest, filters and --max-legs)')
     .addOption(new Option('--max-legs <n>', 'the --max-legs the matrix was computed with').argParser(positiveInt))
+    .addOption(
+      new Option('--plan <json>', "with --leg and --image-info-out: the matrix's plan (plan= in its $GITHUB_OUTPUT, plan in its JSON), recorded in the leg file so that merge-image-info finds a missing leg or one of another plan")
+        .argParser(planOption),
+    )
     .option(
       '--image-info-out <file>',
       'write only this run\'s records here, for merge-image-info (default: update --image-info); --image-info may then be the merged output of earlier waves',
@@ -114,6 +120,7 @@ export function registerBuildCommand(program: Command): void {
         filter: platformFilter(options),
         leg: options.leg,
         maxLegs: options.maxLegs,
+        legPlan: options.plan,
         imageInfoOut: options.imageInfoOut,
         commandLineBuildArgs: options.buildArg,
         secrets: options.secret,

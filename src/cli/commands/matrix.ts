@@ -1,11 +1,12 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { sha256Digest } from '../../digest.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { computeLegs, githubMatrix, githubOutputLines, legInput, renderAzureMatrix, renderMatrixJson, type Matrix } from '../../matrix/index.js';
+import { computeLegs, githubMatrix, githubOutputLines, legInput, matrixPlan, renderAzureMatrix, renderMatrixJson, type Matrix, type PlanMaterial } from '../../matrix/index.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { planCounts } from '../../plan/index.js';
 import { filteredGraph, filteredPlan } from '../../plan/index.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
-import { type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, buildArgOptions, type CommandLineBuildArgs } from '../options.js';
+import { wholeNumber, type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, buildArgOptions, type CommandLineBuildArgs } from '../options.js';
 import { warn, writeOutput } from '../output.js';
 import { examples } from '../help.js';
 
@@ -94,6 +95,25 @@ osVersions as ImageBuilder sets them; also matrix, matrixWave0…, waves, publis
 }
 
 async function computeMatrix(options: MatrixCommandOptions): Promise<Matrix> {
+  const matrix = await computeLegsOf(options);
+  return { ...matrix, plan: matrixPlan(matrix, await planMaterial(options, matrix)) };
+}
+
+/** What identifies the plan besides its legs (see matrixPlan). */
+async function planMaterial(options: MatrixCommandOptions, matrix: Matrix & { buildKeys?: Record<string, string> }): Promise<PlanMaterial> {
+  const digestOf = async (file: string | undefined) => (file === undefined ? undefined : await readFile(file).then(sha256Digest, () => undefined));
+  const load = manifestLoadOptions(options);
+  const material: PlanMaterial = {
+    manifest: (await digestOf(options.manifest)) ?? '',
+    settings: { vars: load.vars, registryOverride: load.registryOverride, repoPrefix: load.repoPrefix, filter: platformFilter(options), maxLegs: options.maxLegs },
+  };
+  const imageInfo = await digestOf(options.imageInfo);
+  if (imageInfo) material.imageInfo = imageInfo;
+  if (matrix.buildKeys) material.buildKeys = matrix.buildKeys;
+  return material;
+}
+
+async function computeLegsOf(options: MatrixCommandOptions): Promise<Matrix & { buildKeys?: Record<string, string> }> {
   const legOptions = options.maxLegs === undefined ? {} : { maxLegs: options.maxLegs };
   const filter = platformFilter(options);
   if (!options.onlyChanged) {
@@ -107,20 +127,13 @@ async function computeMatrix(options: MatrixCommandOptions): Promise<Matrix> {
   // New tags on a reused image are work too: some leg must put them on.
   const work = new Set(plan.platforms.filter((p) => p.decision === 'build' || p.newTags.length > 0).map((p) => p.id));
   const matrix = computeLegs(legInput(graph), { ...legOptions, work });
+  const buildKeys = Object.fromEntries(plan.platforms.filter((p) => work.has(p.id)).map((p) => [p.id, p.buildKey]));
   // Shared-tag indexes to create or move are the publish step's work even when no leg builds.
-  return { ...matrix, publish: matrix.legs.length > 0 || planCounts(plan).publish > 0 };
+  return { ...matrix, publish: matrix.legs.length > 0 || planCounts(plan).publish > 0, buildKeys };
 }
 
 function collectRunsOn(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0 || eq === value.length - 1) throw new InvalidArgumentError(`expects pool=label, like linuxArm64=ubuntu-24.04-arm, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
-function wholeNumber(min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expects a whole number of at least ${min}, got "${value}"`);
-    return n;
-  };
 }

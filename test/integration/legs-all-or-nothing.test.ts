@@ -1,0 +1,141 @@
+/**
+ * The CI scale-out is all-or-nothing (issue 13, item 6), simulated as CI runs it: `matrix` plans, each
+ * leg builds in its own fresh checkout with the plan (`build --leg --plan`), wave after wave, each wave
+ * merged for the next; then the final merge. A missing leg file and a leg file of another plan are
+ * refused with exit 2, one line, nothing written; a merge --publish without the build's --repo-prefix
+ * keeps every record.
+ */
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MatrixEntry, MatrixPlan } from '../../src/matrix/index.js';
+import { snapshotTree } from '../helpers/adversarial.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
+import { copyExample } from '../helpers/legs.js';
+
+interface LegFile {
+  imagewrightLeg?: { plan: MatrixPlan; leg: string };
+  repos: Array<{ repo: string; images: Array<{ platforms: Array<{ dockerfile: string; digest: string; buildKey?: string }> }> }>;
+}
+
+function ok(result: CliResult, what: string): CliResult {
+  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr.slice(-3000)}`);
+  return result;
+}
+
+/** Exit 2 with one error line matching `message`, the folder as it was. */
+function refused(result: CliResult, message: RegExp, dir: string, before: Map<string, string>): void {
+  assert.equal(result.code, 2, `exit code; stderr:\n${result.stderr.slice(-3000)}`);
+  const lines = result.stderr.split('\n').filter((l) => l && !l.startsWith('imagewright: warning:'));
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0] ?? '', message);
+  assert.deepEqual(snapshotTree(dir), before, 'something was written');
+}
+
+async function readLegFile(file: string): Promise<LegFile> {
+  return JSON.parse(await readFile(file, 'utf8')) as LegFile;
+}
+
+describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
+  let root: string;
+  let prefix: string;
+  let env: NodeJS.ProcessEnv;
+  let plan: MatrixPlan;
+  let legs: MatrixEntry[];
+  let coordinator: string;
+  /** Leg name → its leg file. */
+  const legFiles = new Map<string, string>();
+
+  const cli = (args: string[], cwd: string, withPrefix = true): Promise<CliResult> =>
+    runCli([...args, ...(withPrefix ? ['--repo-prefix', prefix] : [])], { cwd, env, timeoutMs: 10 * 60_000 });
+  const seconds = async (run: Promise<CliResult>, bound: number): Promise<CliResult> => {
+    const started = Date.now();
+    const result = await run;
+    const took = (Date.now() - started) / 1000;
+    assert.ok(took <= bound, `took ${took} s, bound ${bound} s`);
+    return result;
+  };
+  /** One leg in a fresh checkout of the repository, as a CI job runs it. */
+  const runLeg = async (leg: MatrixEntry, checkout: string, out: string): Promise<void> => {
+    const dir = await copyExample(root, checkout);
+    if (leg.wave > 0) await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
+    ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(plan), '-i', 'image-info.json', '--image-info-out', out], dir), `leg ${leg.leg}`);
+  };
+
+  before(async () => {
+    loadEngineEnv();
+    env = engineProcessEnv();
+    await ensureBaseImages();
+    prefix = `${uniqueRepoPrefix('all-or-nothing')}/`;
+    root = await mkdtemp(join(tmpdir(), 'iw-legs-aon-'));
+    coordinator = await copyExample(root, 'coordinator');
+    const matrix = JSON.parse(ok(await cli(['matrix', '--format', 'json'], coordinator), 'matrix').stdout) as { waves: number; plan: MatrixPlan; legs: MatrixEntry[] };
+    plan = matrix.plan;
+    legs = matrix.legs;
+    assert.equal(matrix.waves, 2);
+    assert.deepEqual(
+      plan.legs.map((l) => l.name),
+      legs.map((l) => l.leg),
+    );
+    // As the example workflow: before each wave, the legs of all the earlier waves are merged.
+    const files: string[] = [];
+    for (let wave = 0; wave < matrix.waves; wave++) {
+      for (const leg of legs.filter((l) => l.wave === wave)) {
+        const out = join(root, `${leg.leg}.json`);
+        await runLeg(leg, `leg-${leg.leg}`, out);
+        legFiles.set(leg.leg, out);
+        files.push(out);
+      }
+      // Between waves: the legs of waves 0..wave are expected, no more.
+      ok(await cli(['merge-image-info', '--plan', JSON.stringify(plan), '--wave', String(wave), '--out', 'waves.json', ...files], coordinator), `merge wave ${wave}`);
+    }
+  });
+
+  after(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('each leg file carries the plan and its leg name', async () => {
+    for (const [name, file] of legFiles) {
+      const stamp = (await readLegFile(file)).imagewrightLeg;
+      assert.equal(stamp?.plan.id, plan.id);
+      assert.equal(stamp?.leg, name);
+    }
+  });
+
+  it('a missing leg file: merge refuses with exit 2 naming the leg, and writes nothing', async () => {
+    const [missing, ...rest] = [...legFiles.keys()];
+    const before = snapshotTree(coordinator);
+    const result = await seconds(cli(['merge-image-info', '--publish', '--out', 'image-info.json', ...rest.map((n) => legFiles.get(n) ?? '')], coordinator), 60);
+    refused(result, new RegExp(`^imagewright: error: .+: imagewrightLeg\\.plan\\.legs: plan ${plan.id} has 1 leg\\(s\\) without a leg file among the ${rest.length} given: ${missing} \\(wave \\d\\)`), coordinator, before);
+    // The same with the plan given on the command line: the option is named.
+    const withPlan = await cli(['merge-image-info', '--plan', JSON.stringify(plan), '--out', 'image-info.json', ...rest.map((n) => legFiles.get(n) ?? '')], coordinator);
+    refused(withPlan, /^imagewright: error: --plan: plan \S+ has 1 leg\(s\) without a leg file/, coordinator, before);
+  });
+
+  it('a leg file of another plan: merge refuses with exit 2 naming the file, and writes nothing', async () => {
+    // The same matrix planned from another image-info is another plan: its id differs, its legs do not.
+    const other = JSON.parse(ok(await cli(['matrix', '--format', 'json', '-i', 'waves.json'], coordinator), 'matrix again').stdout) as { plan: MatrixPlan };
+    assert.notEqual(other.plan.id, plan.id);
+    const leg = legs.find((l) => l.wave === 0) as MatrixEntry;
+    const dir = await copyExample(root, 'other-plan');
+    await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
+    const stray = join(root, 'other-plan.json');
+    ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(other.plan), '-i', 'image-info.json', '--image-info-out', stray], dir), 'leg of the other plan');
+    const files = [...legFiles.entries()].map(([name, file]) => (name === leg.leg ? stray : file));
+    const before = snapshotTree(coordinator);
+    const result = await seconds(cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'image-info.json', ...files], coordinator), 60);
+    refused(result, new RegExp(`^imagewright: error: .*other-plan\\.json: imagewrightLeg\\.plan\\.id: is ${other.plan.id}: this leg file comes from another plan`), coordinator, before);
+  });
+
+  it("merge-image-info --publish without the build's --repo-prefix keeps every leg's record", async () => {
+    const result = ok(await cli(['merge-image-info', '--publish', '--out', 'image-info.json', ...legFiles.values()], coordinator, false), 'merge without the prefix');
+    assert.match(result.stderr, /: 9 platform record\(s\)\n$/);
+    const merged = JSON.parse(await readFile(join(coordinator, 'image-info.json'), 'utf8')) as LegFile;
+    assert.equal(merged.imagewrightLeg, undefined, 'the merged file carries no leg stamp');
+    await rm(join(coordinator, 'image-info.json'));
+  });
+});
