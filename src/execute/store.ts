@@ -8,7 +8,7 @@
  *   their records are written in batches: with the next write, at most every FLUSH_INTERVAL_MS, and
  *   by flush() at the end. A no-change run writes the file once, or not at all when nothing changed.
  */
-import { ImageInfoDocument, readImageInfo, withManifestRepoNames, writeImageInfoText } from '../imageinfo/index.js';
+import { ImageInfoDocument, imageInfoForFile, manifestRecordForFile, manifestRecordForRun, platformRecordForFile, readImageInfo, writeImageInfoText } from '../imageinfo/index.js';
 import type { ImageInfo, ManifestRecord } from '../imageinfo/types.js';
 import type { Manifest, ManifestImage } from '../manifest/types.js';
 import type { PlatformPlan } from '../plan/types.js';
@@ -55,16 +55,16 @@ export class ImageInfoStore {
    */
   static async open(file: string, manifest: Manifest, previous?: ImageInfo, options: StoreOptions = {}): Promise<ImageInfoStore> {
     if (previous) {
-      const info = withManifestRepoNames(previous, manifest);
+      const info = imageInfoForFile(previous, manifest);
       return new ImageInfoStore(file, manifest, info, options.previousAsInFile === true && info === previous, options);
     }
     const read = await readImageInfo(file);
-    const info = read && withManifestRepoNames(read, manifest);
-    // A file whose repo names were rewritten on read is not what the next write would leave alone.
+    const info = read && imageInfoForFile(read, manifest);
+    // A file whose repo names or digests were rewritten on read is not what the next write would leave alone.
     return new ImageInfoStore(file, manifest, info ?? { schemaVersion: '2.0', repos: [] }, read !== undefined && info === read, options);
   }
 
-  /** The records as they stand (a copy of the lists; records are shared). */
+  /** The records as they stand, as the file holds them (a copy of the lists; records are shared). */
   get info(): ImageInfo {
     return this.#document.toInfo();
   }
@@ -85,7 +85,7 @@ export class ImageInfoStore {
   recordPlatform(plan: PlatformPlan, outcome: PlatformOutcome, commitUrl = ''): Promise<void> {
     const image = this.#image(plan.platform.repo, plan.platform.imageIndex);
     // The manifest's image names all its platforms: a record none of them claims (tags renamed) is replaced.
-    const record = platformRecord(plan, outcome, commitUrl);
+    const record = platformRecordForFile(platformRecord(plan, outcome, commitUrl), this.manifest);
     return this.#update(() => this.#document.upsertPlatform(plan.platform.repo, { ...image, complete: true }, record), outcome.action !== 'built');
   }
 
@@ -97,13 +97,14 @@ export class ImageInfoStore {
   /** Record a published index (an `onIndexPublished` for executePlan); batched, as publishing it again is harmless. */
   recordIndex(which: { repo: string; imageIndex: number }, record: ManifestRecord): Promise<void> {
     const image = this.#image(which.repo, which.imageIndex);
-    return this.#update(() => this.#document.setManifest(which.repo, image, record), true);
+    return this.#update(() => this.#document.setManifest(which.repo, image, manifestRecordForFile(record, this.manifest)), true);
   }
 
-  /** The index the file records for an image (a `previousIndex` for executePlan). */
+  /** The index the file records for an image, at the location this run reaches it (a `previousIndex` for executePlan). */
   indexRecord(which: { repo: string; imageIndex: number }): ManifestRecord | undefined {
     const image = this.#image(which.repo, which.imageIndex);
-    return this.#document.imageWithSharedTags(which.repo, image.sharedTags)?.manifest;
+    const record = this.#document.imageWithSharedTags(which.repo, image.sharedTags)?.manifest;
+    return record && manifestRecordForRun(record, this.manifest);
   }
 
   #image(repo: string, imageIndex: number): ManifestImage {

@@ -5,4 +5,4 @@ export { upsertPlatformRecord, setImageManifest, removePlatformsNotIn, type Imag
 export { ImageInfoDocument } from './document.js';
 export type * from './types.js';
 export { mergeImageInfo, removePlatformsNotInManifest, type ImageInfoSource } from './merge.js';
-export { withManifestRepoNames } from './location.js';
+export { imageInfoForFile, imageInfoForRun, manifestRecordForFile, manifestRecordForRun, platformRecordForFile, recordedDigestForRun, unmatchedImageInfoWarning } from './location.js';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { acquireLock } from '../execute/index.js';
-import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, withManifestRepoNames, writeImageInfo, type ImageInfo } from '../imageinfo/index.js';
+import { mergeImageInfo, readImageInfo, removePlatformsNotInManifest, imageInfoForFile, writeImageInfo, type ImageInfo } from '../imageinfo/index.js';
 import { loadManifest, type LoadManifestOptions, type Manifest } from '../manifest/index.js';
 import { checkLegFiles, legStampOf, type ExpectedLegs } from '../matrix/index.js';
 
@@ -43,7 +43,7 @@ export async function mergeLegFiles(options: MergeOptions): Promise<MergeResult>
     if (options.publish) {
       const manifest = await loadManifest(options.publish.manifestFile, { ...options.publish, warn: options.warn });
       for (const leg of legs) checkLegMatchesManifest(leg, manifest, options.publish.manifestFile);
-      merged = removePlatformsNotInManifest(withManifestRepoNames(merged, manifest), manifest);
+      merged = removePlatformsNotInManifest(imageInfoForFile(merged, manifest), manifest);
     }
     await writeImageInfo(options.out, merged);
     const platformCount = merged.repos.reduce((n, r) => n + r.images.reduce((m, i) => m + i.platforms.length, 0), 0);
@@ -59,9 +59,9 @@ export async function mergeLegFiles(options: MergeOptions): Promise<MergeResult>
  */
 function checkLegMatchesManifest(leg: { file: string; info: ImageInfo }, manifest: Manifest, manifestFile: string): void {
   const kept = new Set(
-    removePlatformsNotInManifest(withManifestRepoNames(leg.info, manifest), manifest).repos.flatMap((r) => r.images.flatMap((i) => i.platforms)),
+    removePlatformsNotInManifest(imageInfoForFile(leg.info, manifest), manifest).repos.flatMap((r) => r.images.flatMap((i) => i.platforms)),
   );
-  const renamed = withManifestRepoNames(leg.info, manifest);
+  const renamed = imageInfoForFile(leg.info, manifest);
   renamed.repos.forEach((repo, r) =>
     repo.images.forEach((image, i) =>
       image.platforms.forEach((record, p) => {

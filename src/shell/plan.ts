@@ -15,7 +15,7 @@ import { ImageNotFoundError, InputError, PlatformNotFoundError } from '../errors
 import { DOCKER_LINE_MAX_BYTES, firstOverlongLine } from '../limit.js';
 import { buildGraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
-import { readImageInfo, withManifestRepoNames } from '../imageinfo/index.js';
+import { imageInfoForRun, readImageInfo, unmatchedImageInfoWarning } from '../imageinfo/index.js';
 import type { ImageInfo } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
@@ -178,7 +178,7 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
   const [previous, resolved] = await Promise.all([
     options.imageInfoFile
       ? readImageInfo(options.imageInfoFile).then((info) => {
-          const renamed = info && withManifestRepoNames(info, repo.manifest);
+          const renamed = info && imageInfoForRun(info, repo.manifest);
           previousAsInFile = info !== undefined && renamed === info;
           return renamed;
         })
@@ -196,6 +196,11 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
   };
   // Keyed once: the keys say which recorded images to look for, then decide.
   const keys = computeKeys(partial);
+  if (options.imageInfoFile && previous) {
+    const matched = [...keys.values()].filter((k) => k.record !== undefined).length;
+    const warning = unmatchedImageInfoWarning(displayPath(options.imageInfoFile), previous, repo.manifest, matched);
+    if (warning) options.warn?.(warning);
+  }
   // Records read back from labels were just fetched from the registry: their images exist.
   const existing = new Set<string>(fromLabels ? recordedDigests(previous) : []);
   await Promise.all(

@@ -6,7 +6,7 @@
 import { digestOfReference } from '../digest.js';
 import { InputError } from '../errors.js';
 import { acquireLock, ImageInfoStore, indexPlatform, publishSharedTagIndex, type ManifestClient } from '../execute/index.js';
-import { findPlatformRecord, readImageInfo } from '../imageinfo/index.js';
+import { findPlatformRecord, readImageInfo, recordedDigestForRun } from '../imageinfo/index.js';
 import { loadManifest, qualifiedTag, type LoadManifestOptions, type Manifest, type ManifestImage } from '../manifest/index.js';
 
 export interface PublishManifestOptions extends LoadManifestOptions {
@@ -62,7 +62,7 @@ async function publishOne(
   const platforms = image.platforms.map((p) => {
     const record = findPlatformRecord(store.info, which.repo, p);
     if (!record?.digest) throw new Error(`${p.id} has no pushed image in ${store.file}`);
-    return indexPlatform(p, record.digest);
+    return indexPlatform(p, recordedDigestForRun(record.digest, manifest));
   });
   const published = await publishSharedTagIndex(registry, {
     platforms,

@@ -196,7 +196,12 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
       assert.equal(record.commitUrl, `https://github.com/example/real-shapes/blob/${sha}/${record.dockerfile}`, `${tag}: commitUrl`);
     }
     const builderDigest = await registryDigest(staging.staged('linux-builder-amd64'));
-    for (const tag of LINUX) assert.ok((await registryDigest(staging.staged(tag))).startsWith('sha256:'), `${tag} is not staged`);
+    for (const tag of LINUX) {
+      const inRegistry = await registryDigest(staging.staged(tag));
+      assert.ok(inRegistry.startsWith('sha256:'), `${tag} is not staged`);
+      // ImageBuilder's form: the manifest's registry and repo name, not where the run staged it.
+      assert.equal(byTag.get(tag)?.digest, `mcr.microsoft.com/${REPO}@${inRegistry}`, `${tag}: recorded digest`);
+    }
     for (const tag of BUILDER_DEPENDENTS) {
       const reads = (byTag.get(tag)?.fromImages ?? []).filter((f) => f.internal);
       assert.ok(reads.length > 0, `${tag} records no internal read`);
@@ -213,6 +218,40 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
     assert.deepEqual(await staging.build(), []);
     assert.deepEqual(await staging.planned('--image-info', 'image-info.json'), []);
     assert.deepEqual(await staging.planned(), []);
+  });
+
+  it('an image-info as ImageBuilder writes it, and one as imagewright wrote it before, are matched under the override and prefix', async () => {
+    const written = JSON.parse(await readFile(join(staging.dir, 'image-info.json'), 'utf8')) as {
+      repos: Array<{ repo: string; images: Array<{ platforms: Array<Record<string, unknown> & RecordJson> }> }>;
+    };
+    const rewrite = async (file: string, change: (repo: (typeof written.repos)[number], record: Record<string, unknown> & RecordJson) => void): Promise<void> => {
+      const copy = structuredClone(written);
+      for (const repo of copy.repos) for (const image of repo.images) for (const record of image.platforms) change(repo, record);
+      await staging.edit(file, JSON.stringify(copy, null, 2));
+    };
+    // ImageBuilder's own: none of imagewright's additions, the Dockerfile's folder. Every record is found (none is `new`), and built once to record a build key.
+    await rewrite('imagebuilder.json', (_, record) => {
+      for (const field of ['buildKey', 'fromImages', 'inputs', 'variant', 'isUnchanged']) delete record[field];
+      record.dockerfile = record.dockerfile.replace(/\/Dockerfile$/, '');
+    });
+    const fromImageBuilder = await staging.cli('plan', '--format', 'json', '--image-info', 'imagebuilder.json', ...staging.stagingArgs);
+    ok(fromImageBuilder, 'plan');
+    assert.doesNotMatch(fromImageBuilder.stderr, /warning/);
+    const reasons = (JSON.parse(fromImageBuilder.stdout) as PlanJson).platforms.filter((p) => !p.id.includes('nanoserver')).map((p) => p.reasons.map((r) => r.kind).join());
+    assert.deepEqual(reasons, LINUX.map(() => 'no-build-key'));
+    // imagewright's files before: the prefix in the repo name, the staged location in the digests.
+    await rewrite('staged.json', (repo, record) => {
+      repo.repo = `${staging.repoPrefix}${REPO}`;
+      record.digest = record.digest.replace(`mcr.microsoft.com/${REPO}@`, `${loadEngineEnv().registry}/${staging.repoPrefix}${REPO}@`);
+    });
+    assert.deepEqual(await staging.planned('--image-info', 'staged.json'), []);
+    // The prefix of another run: nothing belongs, and one warning says which repo names the file has.
+    const other = await staging.cli('plan', '--image-info', 'staged.json', ...staging.stagingArgs.map((a) => (a === staging.repoPrefix ? 'stage-other/' : a)));
+    ok(other, 'plan');
+    assert.deepEqual(other.stderr.trim().split('\n').filter((l) => l.includes('belongs to')), [
+      `imagewright: warning: staged.json: none of its ${LINUX.length} platform records belongs to a platform of the manifest, so every platform is new: ` +
+        `the closest repo names it has are "${staging.repoPrefix}${REPO}" (the manifest's "${REPO}"); image-info names repos as the manifest does, without --repo-prefix`,
+    ]);
   });
 
   it('both modes decide the same on an osVersion change and on renamed tags: the platform is new', async () => {
