@@ -193,6 +193,13 @@ export class Workspace {
     return `${loadEngineEnv().registry}/${this.repoPrefix}prereqs:${tag}`;
   }
 
+  /** Where this workspace staged an image image-info records (`<registry>/prereqs@sha256:…`, ImageBuilder's form: no prefix). */
+  staged(recordedDigest: string): string {
+    const publicName = `${loadEngineEnv().registry}/prereqs@`;
+    assert.ok(recordedDigest.startsWith(publicName), `image-info records ${recordedDigest}, not ${publicName}…`);
+    return `${loadEngineEnv().registry}/${this.repoPrefix}prereqs@${recordedDigest.slice(publicName.length)}`;
+  }
+
   /** The manifest's name for the tag (no prefix), as keys and image-info name internal images. */
   publicRef(tag: string): string {
     return `${loadEngineEnv().registry}/prereqs:${tag}`;

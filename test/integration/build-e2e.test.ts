@@ -159,8 +159,8 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
         const same = record(records, tag).digest === record(seedRecords, tag).digest;
         assert.equal(same, !planned(ws, plan).includes(tag), `${tag}: digest ${same ? 'unchanged' : 'changed'}`);
       }
-      assert.match(await runImage(record(records, 'cross-arm64').digest), /crossrootfs arm64: sysroot e2e-2, arch=arm64/);
-      assert.match(await runImage(record(records, 'llvm-amd64').digest), /built against sysroot e2e-2/);
+      assert.match(await runImage(ws.staged(record(records, 'cross-arm64').digest)), /crossrootfs arm64: sysroot e2e-2, arch=arm64/);
+      assert.match(await runImage(ws.staged(record(records, 'llvm-amd64').digest)), /built against sysroot e2e-2/);
     });
   });
 
@@ -189,7 +189,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
         const read = record(records, upstream.rebuilds).fromImages?.find((f) => f.ref === ref);
         assert.equal(read?.instruction, upstream.instruction);
         assert.equal(read?.digest, newDigest);
-        assert.match(await runImage(record(records, upstream.rebuilds).digest), upstream.shows);
+        assert.match(await runImage(ws.staged(record(records, upstream.rebuilds).digest)), upstream.shows);
       });
     });
   }
@@ -224,7 +224,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
       }
       const records = await ws.records();
       assert.deepEqual(await ws.builtTags(), ['docs-amd64']);
-      assert.match(await runImage(record(records, 'docs-amd64').digest), /the index, edited by the e2e test/);
+      assert.match(await runImage(ws.staged(record(records, 'docs-amd64').digest)), /the index, edited by the e2e test/);
     });
   });
 

@@ -136,7 +136,7 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
     const cross = findPlatformRecord(legsInfo, repo, { dockerfile: 'src/cross/arm64', os: 'linux', osVersion: 'busybox', architecture: 'amd64', variant: 'v2' });
     const readBuilder = cross?.fromImages?.find((f) => f.internal && f.ref.endsWith(':builder-amd64'));
     assert.ok(builder?.digest && readBuilder);
-    assert.equal(`127.0.0.1:5000/${prefix}${repo}@${readBuilder.digest}`, builder.digest);
+    assert.equal(`127.0.0.1:5000/${repo}@${readBuilder.digest}`, builder.digest);
 
     // Every tag (and the index) in the registry is what the merged image-info says.
     assert.equal(await assertTagsMatch(legsInfo), 11);
