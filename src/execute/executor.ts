@@ -14,6 +14,7 @@ import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import type { BuildGraph } from '../graph/types.js';
 import type { ManifestRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
+import { tagsToPut } from '../plan/render.js';
 import type { Plan, PlatformPlan } from '../plan/types.js';
 import { isIndexMediaType } from '../registry/media-types.js';
 import { formatPlatform, formatPlatformForBuild } from '../platform.js';
@@ -208,7 +209,7 @@ class PlanExecutor {
     const plan = this.#byId.get(id);
     if (!plan) throw new Error(`build: no plan for ${id}`);
     // A reuse starts and ends at once: its end line says all.
-    if (plan.decision === 'build' || plan.newTags.length > 0) this.#progress.started(plan, describePlan(plan, this.options.push));
+    if (plan.decision === 'build' || tagsToPut(plan).length > 0) this.#progress.started(plan, describePlan(plan, this.options.push));
     const outcome = plan.decision === 'reuse' ? await this.#reuse(plan) : this.#leaderOf.has(id) ? this.#sameBuildAs(plan) : await this.#build(plan);
     await this.#serially(() => this.#time('image-info writes', () => this.options.onPlatformDone?.(plan, outcome)));
     this.#outcomes.set(id, outcome);
@@ -230,14 +231,20 @@ class PlanExecutor {
       durationMs: 0,
       notes: [],
     };
-    if (plan.newTags.length > 0 && this.options.push && this.options.registry) {
-      const targets = plan.newTags.map((t) => this.#qualified(plan, t));
+    const moved = plan.movedTags.map((m) => m.tag);
+    const targets = tagsToPut(plan).map((t) => this.#qualified(plan, t));
+    const [first] = targets;
+    if (first && this.options.push && this.options.registry) {
       await retag(this.options.registry, previous.digest, targets);
       outcome.action = 'retagged';
       outcome.tags = [...plan.tags];
-      outcome.notes.push(`tagged ${plan.newTags.join(', ')}`);
-    } else if (plan.newTags.length > 0) {
-      outcome.notes.push(`new tags ${plan.newTags.join(', ')} not published without --push`);
+      // The image is where its tags are now (a record from another location was copied here).
+      outcome.digest = pinnedReference(repositoryOfReference(first), digestOfReference(previous.digest));
+      if (plan.newTags.length > 0) outcome.notes.push(`tagged ${plan.newTags.join(', ')}`);
+      if (moved.length > 0) outcome.notes.push(`re-tagged ${moved.join(', ')}, which had moved`);
+    } else {
+      if (plan.newTags.length > 0) outcome.notes.push(`new tags ${plan.newTags.join(', ')} not published without --push`);
+      if (moved.length > 0) outcome.notes.push(`moved tags ${moved.join(', ')} not put back without --push`);
     }
     outcome.durationMs = Date.now() - started;
     return outcome;
@@ -461,7 +468,9 @@ class PlanExecutor {
 
 function describePlan(plan: PlatformPlan, push: boolean): string {
   if (plan.decision === 'reuse') {
-    return plan.newTags.length > 0 && push ? `reuse, add tags ${plan.newTags.join(', ')}` : 'reuse';
+    if (!push) return 'reuse';
+    const what = [...(plan.newTags.length > 0 ? [`add tags ${plan.newTags.join(', ')}`] : []), ...plan.movedTags.map((m) => `re-tag ${m.tag} (${m.detail})`)];
+    return ['reuse', ...what].join(', ');
   }
   return `build: ${plan.reasons.map((r) => r.detail).join('; ') || 'requested'}`;
 }

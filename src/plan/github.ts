@@ -5,7 +5,7 @@
 import { shortDigest } from '../digest.js';
 import { describeInstruction } from './explain.js';
 import { mermaidIds, mermaidText } from '../graph/index.js';
-import { indexName, planCounts, planHasWork } from './render.js';
+import { indexName, planCounts, planHasWork, tagsToPut } from './render.js';
 import type { Plan, PlatformPlan, Reason } from './types.js';
 
 type ImageMove = Extract<Reason, { kind: 'from-image-changed' }>;
@@ -26,16 +26,22 @@ export function renderPlanGithub(plan: Plan, options: GithubSummaryOptions = {})
   const { publish } = planCounts(plan);
   const publishing = publish > 0 ? ` **${publish} shared-tag ${indexes(publish)} to publish.**` : '';
   const report = options.reportUrl ? `The full picture, every platform with its inputs and reasons: [HTML report](${options.reportUrl}).` : '';
-  if (stale.length === 0 && publish === 0) {
+  const moved = plan.platforms.flatMap((p) => p.movedTags.map((m) => ({ id: p.id, moved: m })));
+  if (stale.length === 0 && publish === 0 && moved.length === 0) {
     return `## imagewright plan: up to date\n\nAll ${total} ${platforms(total)} can be reused; nothing to build.${addedTags(plan)}\n${report ? `\n${report}\n` : ''}`;
   }
   const sections = [
     stale.length > 0
       ? `## imagewright plan: ${stale.length} of ${total} ${platforms(total)} stale`
-      : `## imagewright plan: ${publish} shared-tag ${indexes(publish)} to publish`,
+      : publish > 0
+        ? `## imagewright plan: ${publish} shared-tag ${indexes(publish)} to publish`
+        : `## imagewright plan: ${moved.length} moved ${moved.length === 1 ? 'tag' : 'tags'} to put back`,
     `**${stale.length} to build**, ${total - stale.length} to reuse.${publishing}${addedTags(plan)}`,
     countsTable(plan),
     report,
+    moved.length > 0
+      ? ['### Moved tags, put back on the recorded image without a rebuild', '', '| Platform | Why |', '| --- | --- |', ...moved.map((m) => `| ${code(m.id)} | ${cell(m.moved.detail)} |`)].join('\n')
+      : '',
     movedImages(stale),
     options.edges && stale.length > 0 ? affectedGraph(plan, options.edges) : '',
     stale.length > 0 ? staleTable(stale) : '',
@@ -55,8 +61,8 @@ export function planGithubOutputs(plan: Plan): string {
 
 function countsTable(plan: Plan): string {
   const { build, reuse, publish } = planCounts(plan);
-  const retag = plan.platforms.filter((p) => p.decision === 'reuse' && p.newTags.length > 0).length;
-  return ['| Build | Reuse | of which new tags | Indexes to publish | Platforms |', '| ---: | ---: | ---: | ---: | ---: |', `| ${build} | ${reuse} | ${retag} | ${publish} | ${plan.platforms.length} |`].join('\n');
+  const retag = plan.platforms.filter((p) => p.decision === 'reuse' && tagsToPut(p).length > 0).length;
+  return ['| Build | Reuse | of which re-tagged | Indexes to publish | Platforms |', '| ---: | ---: | ---: | ---: | ---: |', `| ${build} | ${reuse} | ${retag} | ${publish} | ${plan.platforms.length} |`].join('\n');
 }
 
 /**

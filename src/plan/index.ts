@@ -2,6 +2,6 @@ export { BUILD_KEY_VERSION, buildKey, type BuildKeyMaterial, type KeyRead } from
 export { computeKeys, externalResolutions, resolutionKey, type KeyedPlatform, type Keys } from './keys.js';
 export { planBuilds, reuseCandidates } from './planner.js';
 export { recordedIndexes } from './indexes.js';
-export { indexName, planCounts, planHasWork, planJson, renderPlanJson, renderPlanText, type KeyedInputs, type PlanJson, type PlanJsonPlatform } from './render.js';
-export type { Decision, IndexPlan, IndexReason, Plan, PlanInput, PlatformPlan, PlatformSources, Reason, ReasonKind } from './types.js';
+export { indexName, planCounts, planHasWork, planJson, renderPlanJson, renderPlanText, tagsToPut, type KeyedInputs, type PlanJson, type PlanJsonPlatform } from './render.js';
+export type { Decision, IndexPlan, IndexReason, MovedTag, Plan, PlanInput, PlatformPlan, PlatformSources, Reason, ReasonKind, RecordedImageCheck } from './types.js';
 export { filteredGraph, filteredPlan, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from './select.js';

@@ -7,12 +7,13 @@
  * the upstream's key and not its digest, are unchanged, and the images they were built from are
  * equivalent by construction.
  */
-import { digestOfReference } from '../digest.js';
+import { digestOfReference, shortDigest } from '../digest.js';
 import type { FromImageRecord, PlatformRecord } from '../imageinfo/types.js';
+import { qualifiedTag, type ManifestPlatform } from '../manifest/types.js';
 import { explainKeyChange } from './explain.js';
 import { planIndexes } from './indexes.js';
 import { computeKeys, type KeyedPlatform, type Keys } from './keys.js';
-import type { Plan, PlanInput, PlatformPlan, Reason } from './types.js';
+import type { MovedTag, Plan, PlanInput, PlatformPlan, Reason, RecordedImageCheck } from './types.js';
 
 /** `keys`: computeKeys(input), when the caller has them already (the shell computes them once per plan). */
 export function planBuilds(input: PlanInput, keys: Keys = computeKeys(input)): Plan {
@@ -24,16 +25,38 @@ export function planBuilds(input: PlanInput, keys: Keys = computeKeys(input)): P
 }
 
 /**
- * The recorded image digests whose existence decides between reuse and `image-missing`: those of
- * platforms whose key is unchanged. The others rebuild whatever the registry says.
+ * The recorded images whose existence decides between reuse and `image-missing`: those of platforms
+ * whose key is unchanged (the others rebuild whatever the registry says), each with the platform tag
+ * that should name it. One request per recorded image answers both questions: when the tag names the
+ * image, the image exists and the tag is right; only otherwise is the digest asked for.
  */
-export function reuseCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys = computeKeys(input)): string[] {
+export function reuseCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys = computeKeys(input)): RecordedImageCheck[] {
   if (input.noCache) return [];
-  const candidates = new Set<string>();
-  for (const { key, record } of keys.values()) {
-    if (record?.buildKey === key && record.digest) candidates.add(record.digest);
+  const candidates = new Map<string, RecordedImageCheck>();
+  for (const { key, record, platform } of keys.values()) {
+    if (record?.buildKey !== key || !record.digest) continue;
+    const tag = checkedTag(platform, record);
+    const check: RecordedImageCheck = tag === undefined ? { digest: record.digest } : { digest: record.digest, tag: qualifiedTag(input.manifest, platform.repo, tag) };
+    candidates.set(`${check.digest} ${check.tag ?? ''}`, check);
   }
-  return [...candidates];
+  return [...candidates.values()];
+}
+
+/** The tag that is checked for a record: the first of its tags the platform still has. */
+function checkedTag(platform: ManifestPlatform, record: PlatformRecord): string | undefined {
+  return platform.tags.find((t) => record.simpleTags.includes(t));
+}
+
+/** The checked tag of a reused record, when the registry has it naming another image, or not at all. */
+function movedTags(platform: ManifestPlatform, record: PlatformRecord, input: PlanInput): MovedTag[] {
+  const tag = checkedTag(platform, record);
+  const found = tag === undefined ? undefined : input.tags?.get(qualifiedTag(input.manifest, platform.repo, tag));
+  const recorded = digestOfReference(record.digest);
+  if (tag === undefined || found === undefined || found === recorded) return [];
+  const detail = found
+    ? `tag ${tag} names ${shortDigest(found)}, not the recorded image ${shortDigest(recorded)}`
+    : `tag ${tag} is not in the registry; the recorded image ${shortDigest(recorded)} is`;
+  return [{ tag, recorded, found, detail }];
 }
 
 function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyMap<string, PlatformPlan>): PlatformPlan {
@@ -53,6 +76,7 @@ function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyM
     fromImages,
     inputs: keyed.inputs,
     newTags: decision === 'reuse' && record ? platform.tags.filter((t) => !record.simpleTags.includes(t)) : [],
+    movedTags: decision === 'reuse' && record ? movedTags(platform, record, input) : [],
   };
   if (record) plan.previous = record;
   return plan;

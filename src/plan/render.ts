@@ -1,7 +1,7 @@
 /** The plan for people (a table) and for tools (JSON). */
 import { sha256Digest } from '../digest.js';
 import type { FromImageRecord } from '../imageinfo/types.js';
-import type { IndexPlan, Plan, PlatformPlan, Reason } from './types.js';
+import type { IndexPlan, MovedTag, Plan, PlatformPlan, Reason } from './types.js';
 
 /** What a plan will do: platforms to build and to reuse, shared-tag indexes to publish (create or move). */
 export function planCounts(plan: Plan): { build: number; reuse: number; publish: number } {
@@ -13,7 +13,12 @@ export function planCounts(plan: Plan): { build: number; reuse: number; publish:
 /** Whether carrying out the plan changes anything in the registry (what `--exit-code` reports). */
 export function planHasWork(plan: Plan): boolean {
   const counts = planCounts(plan);
-  return counts.build > 0 || counts.publish > 0 || plan.platforms.some((p) => p.newTags.length > 0);
+  return counts.build > 0 || counts.publish > 0 || plan.platforms.some((p) => tagsToPut(p).length > 0);
+}
+
+/** The tags a reused platform's image gets without a rebuild: new ones, and moved ones put back. */
+export function tagsToPut(p: Pick<PlatformPlan, 'newTags' | 'movedTags'>): string[] {
+  return [...p.newTags, ...p.movedTags.map((m) => m.tag)];
 }
 
 /** `repo:tag1,tag2`: an index by its shared tags. */
@@ -56,7 +61,10 @@ function table(rows: string[][]): string {
 
 function why(p: PlatformPlan): string {
   const [first, ...rest] = p.reasons;
-  if (!first) return p.newTags.length ? `unchanged; adds tags ${p.newTags.join(', ')}` : 'unchanged';
+  if (!first) {
+    const retag = [...(p.newTags.length ? [`adds tags ${p.newTags.join(', ')}`] : []), ...p.movedTags.map((m) => `re-tags: ${m.detail}`)];
+    return ['unchanged', ...retag].join('; ');
+  }
   return rest.length ? `${first.detail} (+${rest.length} more)` : first.detail;
 }
 
@@ -71,6 +79,8 @@ export interface PlanJsonPlatform {
   fromImages: FromImageRecord[];
   inputs: KeyedInputs;
   newTags: string[];
+  /** Absent in plans saved before moved tags were checked. */
+  movedTags?: MovedTag[];
 }
 
 /** The inputs the build key covers besides the reads (`fromImages`); build arg values as digests (values may be secrets). */
@@ -100,6 +110,7 @@ export function planJson(plan: Plan, registryRequests?: number): PlanJson {
     fromImages: p.fromImages,
     inputs: keyedInputs(p),
     newTags: p.newTags,
+    movedTags: p.movedTags,
   }));
   return { platforms, indexes: plan.indexes, ...(registryRequests !== undefined && { registryRequests }) };
 }

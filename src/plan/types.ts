@@ -22,6 +22,12 @@ export interface PlanInput {
    * checks exactly those `reuseCandidates()` returns; a candidate absent from this set is missing.
    */
   existing: ReadonlySet<string>;
+  /**
+   * What the platform tags the shell checked name now (`reuseCandidates()`' `tag`s, qualified):
+   * `sha256:…`, or '' when the tag does not exist. A checked tag that names another image than the
+   * record is a moved tag; a tag absent from the map was not checked.
+   */
+  tags?: ReadonlyMap<string, string>;
   /** `--no-cache`: build everything. */
   noCache: boolean;
   /**
@@ -128,6 +134,30 @@ export interface PlatformPlan {
   previous?: PlatformRecord;
   /** For `reuse`: tags the platform has now that the record lacks (to be added without a rebuild). */
   newTags: string[];
+  /** For `reuse`: tags of the record that name another image now, or none (to be put back without a rebuild). */
+  movedTags: MovedTag[];
+}
+
+/** A platform tag that no longer names the recorded image: moved by hand or by another tool, or deleted. */
+export interface MovedTag {
+  tag: string;
+  /** The recorded image, `sha256:…`. */
+  recorded: string;
+  /** What the tag names now, `sha256:…`; '' when the tag does not exist. */
+  found: string;
+  detail: string;
+}
+
+/** A recorded image the shell checks before the planner decides (see `reuseCandidates`). */
+export interface RecordedImageCheck {
+  /** The recorded image where this run reaches it, `<registry>/<repo>@sha256:…`. */
+  digest: string;
+  /**
+   * The platform tag that should name it (`<registry>/<repo>:<tag>`, the first of the record's tags
+   * the platform still has): one HEAD of it says both that the image exists and that the tag was not
+   * moved. Absent for a platform without tags of its own; then the digest is checked.
+   */
+  tag?: string;
 }
 
 export interface Plan {

@@ -10,7 +10,7 @@ import type { ContextHash } from '../context/types.js';
 import type { MissingSource } from '../context/index.js';
 import { analyzeDockerfile } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
-import { sha256Digest } from '../digest.js';
+import { digestOfReference, sha256Digest } from '../digest.js';
 import { ImageNotFoundError, InputError, PlatformNotFoundError } from '../errors.js';
 import { DOCKER_LINE_MAX_BYTES, firstOverlongLine } from '../limit.js';
 import { buildGraph } from '../graph/index.js';
@@ -201,16 +201,26 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
     const warning = unmatchedImageInfoWarning(displayPath(options.imageInfoFile), previous, repo.manifest, matched);
     if (warning) options.warn?.(warning);
   }
-  // Records read back from labels were just fetched from the registry: their images exist.
+  // Records read back from labels were just fetched from the registry, through the tags: their images exist, and they list the tags naming them.
   const existing = new Set<string>(fromLabels ? recordedDigests(previous) : []);
+  const tags = new Map<string, string>();
   await Promise.all(
     reuseCandidates(partial, keys)
-      .filter((digestRef) => !existing.has(digestRef))
-      .map(async (digestRef) => {
-        if (await options.registry.exists(digestRef)) existing.add(digestRef);
+      .filter((check) => !existing.has(check.digest))
+      .map(async (check) => {
+        // One request when all is well: the tag names the recorded image. A moved tag costs a second, for the image.
+        if (check.tag !== undefined) {
+          const found = (await options.registry.headManifest(check.tag))?.digest ?? '';
+          tags.set(check.tag, found);
+          if (found === digestOfReference(check.digest)) {
+            existing.add(check.digest);
+            return;
+          }
+        }
+        if (await options.registry.exists(check.digest)) existing.add(check.digest);
       }),
   );
-  const input: PlanInput = { ...partial, existing, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
+  const input: PlanInput = { ...partial, existing, tags, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
   return { ...repo, previous, previousAsInFile, input, plan: planBuilds(input, keys) };
 }
 

@@ -189,6 +189,8 @@ export class World {
   readonly publishedIndexes = new Map<string, IndexEntry[] | null>();
   /** `--build-arg`s of the run. */
   commandLineBuildArgs: Map<string, SecretValue> | undefined;
+  /** Tags moved in the registry: qualified tag → the `sha256:…` it names now ('' when deleted). */
+  readonly movedTags = new Map<string, string>();
 
   constructor(
     public manifest: Manifest,
@@ -267,8 +269,11 @@ export class World {
       noCache: this.noCache,
       commandLineBuildArgs: this.commandLineBuildArgs,
     };
-    const existing = new Set(reuseCandidates(partial).filter((d) => !missing.includes(d)));
-    return { ...partial, existing, indexes: this.publishedIndexes };
+    const checks = reuseCandidates(partial);
+    const existing = new Set(checks.map((c) => c.digest).filter((d) => !missing.includes(d)));
+    // Each checked tag names its recorded image, unless the test moved it.
+    const tags = new Map(checks.flatMap((c) => (c.tag === undefined ? [] : [[c.tag, this.movedTags.get(c.tag) ?? digestOfReference(c.digest)] as const])));
+    return { ...partial, existing, tags, indexes: this.publishedIndexes };
   }
 
   plan(previous: ImageInfo | undefined, missing: string[] = []): Plan {

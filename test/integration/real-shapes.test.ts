@@ -11,6 +11,7 @@ import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { digestOfReference, shortDigest } from '../../src/digest.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { registryDigest, runImage } from '../helpers/e2e.js';
 import { ensureBaseImages, loadEngineEnv, repoRoot, run, uniqueRepoPrefix } from '../helpers/engine.js';
@@ -37,7 +38,7 @@ interface GraphJson {
 }
 
 interface PlanJson {
-  platforms: Array<{ id: string; decision: 'build' | 'reuse'; reasons: Array<{ kind: string; detail: string }> }>;
+  platforms: Array<{ id: string; decision: 'build' | 'reuse'; reasons: Array<{ kind: string; detail: string }>; movedTags?: unknown[] }>;
 }
 
 interface RecordJson {
@@ -252,6 +253,42 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
       `imagewright: warning: staged.json: none of its ${LINUX.length} platform records belongs to a platform of the manifest, so every platform is new: ` +
         `the closest repo names it has are "${staging.repoPrefix}${REPO}" (the manifest's "${REPO}"); image-info names repos as the manifest does, without --repo-prefix`,
     ]);
+  });
+
+  it('a tag moved by hand is put back on the recorded image: plan says why (exit code 10), build re-tags, the next plan is 0', async () => {
+    const tag = 'linux-standalone-amd64';
+    const recorded = digestOfReference((await staging.records()).byTag.get(tag)?.digest ?? '');
+    const plan = async (): Promise<{ code: number; json: PlanJson & { registryRequests: number } }> => {
+      const result = await staging.cli('plan', '--format', 'json', '--exit-code', '--image-info', 'image-info.json', '--path', 'src/linux/**', ...staging.stagingArgs);
+      assert.ok(result.code === 0 || result.code === 10, result.stderr);
+      return { code: result.code, json: JSON.parse(result.stdout) as PlanJson & { registryRequests: number } };
+    };
+    const before = await plan();
+    assert.equal(before.code, 0, 'the Linux platforms are up to date');
+    const registry = loadEngineEnv().registry;
+    const host = { host: registry, url: `http://${registry}`, authorization: () => undefined };
+    const other = await pushImage(host as unknown as Parameters<typeof pushImage>[0], `${staging.repoPrefix}${REPO}`, tag, { layerText: 'pushed by another tool' });
+    assert.equal(await registryDigest(staging.staged(tag)), other.digest);
+
+    const moved = await plan();
+    assert.equal(moved.code, 10, '--exit-code: a moved tag is work');
+    const standalone = moved.json.platforms.find((p) => p.id === `${REPO}:${tag}`);
+    assert.equal(standalone?.decision, 'reuse');
+    const detail = `tag ${tag} names ${shortDigest(other.digest)}, not the recorded image ${shortDigest(recorded)}`;
+    assert.deepEqual(standalone?.movedTags, [{ tag, recorded, found: other.digest, detail }]);
+    assert.equal(moved.json.platforms.filter((p) => (p.movedTags ?? []).length > 0).length, 1);
+    // One request per recorded image (its tag), and one more for the image behind the moved tag.
+    assert.equal(moved.json.registryRequests, before.json.registryRequests + 1);
+    const text = await staging.cli('plan', '--image-info', 'image-info.json', ...staging.stagingArgs);
+    assert.match(text.stdout, new RegExp(`^reuse +${REPO}:${tag} +src/linux/standalone/Dockerfile +unchanged; re-tags: ${detail}$`, 'm'));
+
+    assert.deepEqual(await staging.build(), [], 'nothing is rebuilt');
+    assert.equal(await registryDigest(staging.staged(tag)), recorded, 'the tag names the recorded image again');
+    const after = await plan();
+    assert.equal(after.code, 0);
+    assert.ok(after.json.platforms.every((p) => (p.movedTags ?? []).length === 0));
+    assert.deepEqual(await staging.planned('--image-info', 'image-info.json'), []);
+    assert.equal(after.json.registryRequests, before.json.registryRequests);
   });
 
   it('both modes decide the same on an osVersion change and on renamed tags: the platform is new', async () => {

@@ -375,6 +375,19 @@ describe('executePlan', () => {
     assert.equal(registry.manifests.get('127.0.0.1:5000/multi:amd64-extra')?.digest, registry.manifests.get('127.0.0.1:5000/multi:amd64')?.digest);
     assert.deepEqual(records.get('multi:amd64')?.simpleTags, ['amd64', 'amd64-extra']);
     assert.equal(second.indexes[0]?.unchanged, true);
+
+    // Another tool moves the arm64 tag: the recorded image gets it back, nothing builds.
+    const recorded = registry.manifests.get('127.0.0.1:5000/multi:arm64')?.digest;
+    const elsewhere = registry.store('127.0.0.1:5000/multi:arm64', Buffer.from('{"schemaVersion":2,"layers":[]}'), MediaType.dockerManifest);
+    world.movedTags.set('127.0.0.1:5000/multi:arm64', elsewhere);
+    registry.puts = [];
+    const third = await run(infoFrom(manifest, records, indexes));
+    assert.equal(third.ok, true);
+    assert.equal(engine.builds.length, buildsBefore);
+    assert.equal(third.outcomes.get('multi:arm64')?.action, 'retagged');
+    assert.deepEqual(third.outcomes.get('multi:arm64')?.notes, ['re-tagged arm64, which had moved']);
+    assert.deepEqual(registry.puts, ['127.0.0.1:5000/multi:arm64']);
+    assert.equal(registry.manifests.get('127.0.0.1:5000/multi:arm64')?.digest, recorded);
   });
 });
 

@@ -101,6 +101,24 @@ describe('plan --format github: step summary', () => {
   });
 });
 
+describe('plan --format github: moved tags', () => {
+  it('a tag moved by hand: not up to date, stale=true, and a table saying which tag names what', () => {
+    const w = world();
+    const info = w.baseline();
+    w.movedTags.set(`${REGISTRY}/r:tool`, 'sha256:' + 'e'.repeat(64));
+    const plan = w.plan(info);
+    const md = renderPlanGithub(plan);
+    assert.ok(md.startsWith('## imagewright plan: 1 moved tag to put back\n\n**0 to build**, 4 to reuse.'), md);
+    assert.ok(md.includes('| 0 | 4 | 1 | 0 | 4 |'), 'counted as re-tagged');
+    assert.ok(md.includes('### Moved tags, put back on the recorded image without a rebuild'), md);
+    assert.deepEqual(
+      md.split('\n').filter((l) => l.startsWith('| `r:tool`')),
+      [`| \`r:tool\` | tag tool names sha256:eeeeeeeeeeee, not the recorded image ${short(planOf(plan, 'r:tool').previous?.digest ?? '')} |`],
+    );
+    assert.equal(planGithubOutputs(plan), 'stale=true\nbuild-count=0\npublish-count=0\n');
+  });
+});
+
 describe('plan --format github: step outputs', () => {
   it('stale=true and the number of platforms to build', () => {
     assert.equal(planGithubOutputs(debianMoved().plan), 'stale=true\nbuild-count=3\npublish-count=0\n');
@@ -120,7 +138,7 @@ describe('plan --format github: the affected subgraph', () => {
     w.bumpExternal(GOLANG);
     const plan = w.plan(info);
     const md = renderPlanGithub(plan, { edges: w.graph().edges, reportUrl: 'https://github.com/o/r/actions/runs/1' });
-    assert.ok(md.includes('| Build | Reuse | of which new tags | Indexes to publish | Platforms |\n| ---: | ---: | ---: | ---: | ---: |\n| 2 | 2 | 0 | 0 | 4 |'), md);
+    assert.ok(md.includes('| Build | Reuse | of which re-tagged | Indexes to publish | Platforms |\n| ---: | ---: | ---: | ---: | ---: |\n| 2 | 2 | 0 | 0 | 4 |'), md);
     assert.ok(md.includes('[HTML report](https://github.com/o/r/actions/runs/1)'), md);
     const mermaid = /```mermaid\n([\s\S]*?)\n```/.exec(md)?.[1] ?? '';
     assert.deepEqual(mermaid.split('\n').slice(0, 5), [
@@ -140,6 +158,7 @@ describe('plan --format github: the affected subgraph', () => {
       decision: 'build',
       reasons: [{ kind: 'new', detail: 'no previous image-info' }],
       newTags: [],
+      movedTags: [],
     })) as unknown as Plan['platforms'];
     const edges = platforms.slice(1).map((p, i) => ({ from: platforms[i]?.id ?? '', to: p.id }));
     const md = renderPlanGithub({ platforms, indexes: [] }, { edges });

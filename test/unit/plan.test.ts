@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ImageInfo } from '../../src/imageinfo/types.js';
-import { BUILD_KEY_VERSION, planBuilds, renderPlanJson, renderPlanText, reuseCandidates } from '../../src/plan/index.js';
+import { digestOfReference } from '../../src/digest.js';
+import { BUILD_KEY_VERSION, planBuilds, planHasWork, renderPlanJson, renderPlanText, reuseCandidates } from '../../src/plan/index.js';
 import type { Plan, PlanInput, Reason } from '../../src/plan/types.js';
 import {
   analysis,
@@ -389,10 +390,51 @@ describe('planBuilds: same key', () => {
     const info = w.baseline();
     w.changeDockerfile('r:base');
     const input = w.input(info);
-    const digests = (id: string): string => recordOf(info, id, w.manifest).digest;
-    assert.deepEqual(reuseCandidates(input), [digests('r:arm-arm64v8'), digests('r:args')]);
+    // Each with the tag that should name it: one HEAD answers whether the image exists and whether the tag moved.
+    const check = (id: string) => ({ digest: recordOf(info, id, w.manifest).digest, tag: `${w.manifest.registry}/${id}` });
+    assert.deepEqual(reuseCandidates(input), [check('r:arm-arm64v8'), check('r:args')]);
     assert.deepEqual(reuseCandidates({ ...input, noCache: true }), []);
     assert.deepEqual(reuseCandidates({ ...input, previous: asImageBuilderRecords(info) }), []);
+  });
+});
+
+describe('planBuilds: tags that moved', () => {
+  it('a tag naming another image than the record is put back without a rebuild, and said so in text, JSON and --exit-code', () => {
+    const w = world();
+    const info = w.baseline();
+    const recorded = digestOfReference(recordOf(info, 'r:args', w.manifest).digest);
+    const other = sha('pushed by hand');
+    w.movedTags.set(`${R}/r:args`, other);
+    const plan = w.plan(info);
+    const args = planOf(plan, 'r:args');
+    assert.equal(args.decision, 'reuse');
+    assert.deepEqual(args.reasons, []);
+    const detail = `tag args names ${other.slice(0, 19)}, not the recorded image ${recorded.slice(0, 19)}`;
+    assert.deepEqual(args.movedTags, [{ tag: 'args', recorded, found: other, detail }]);
+    assert.deepEqual(building(plan), []);
+    assert.ok(planHasWork(plan), '--exit-code reports the re-tag as work');
+    const row = renderPlanText(plan).split('\n').find((l) => l.includes('r:args'));
+    assert.match(row ?? '', new RegExp(`^reuse\\s+r:args\\s+src/args/Dockerfile\\s+unchanged; re-tags: ${detail}$`));
+    const json = JSON.parse(renderPlanJson(plan)) as { platforms: Array<{ id: string; movedTags: unknown }> };
+    assert.deepEqual(json.platforms.find((p) => p.id === 'r:args')?.movedTags, [{ tag: 'args', recorded, found: other, detail }]);
+    // The others' tags name their images: nothing else to do.
+    assert.deepEqual(plan.platforms.filter((p) => p.movedTags.length > 0).map((p) => p.id), ['r:args']);
+  });
+
+  it('a deleted tag is put back too; a rebuilt platform has no moved tags', () => {
+    const w = world();
+    const info = w.baseline();
+    w.movedTags.set(`${R}/r:base`, '');
+    assert.match(planOf(w.plan(info), 'r:base').movedTags[0]?.detail ?? '', /^tag base is not in the registry; the recorded image sha256:[0-9a-f]{12} is$/);
+    w.changeDockerfile('r:base');
+    assert.deepEqual(planOf(w.plan(info), 'r:base').movedTags, []);
+  });
+
+  it('no moved tags when every checked tag names its recorded image', () => {
+    const w = world();
+    const plan = w.plan(w.baseline());
+    assert.ok(plan.platforms.every((p) => p.movedTags.length === 0));
+    assert.equal(planHasWork(plan), false);
   });
 });
 
@@ -505,7 +547,7 @@ describe('plan renderers', () => {
     const json = JSON.parse(renderPlanJson(plan)) as { platforms: Array<Record<string, unknown>> };
     assert.deepEqual(
       json.platforms.map((p) => Object.keys(p)),
-      plan.platforms.map(() => ['id', 'dockerfile', 'tags', 'decision', 'reasons', 'buildKey', 'fromImages', 'inputs', 'newTags']),
+      plan.platforms.map(() => ['id', 'dockerfile', 'tags', 'decision', 'reasons', 'buildKey', 'fromImages', 'inputs', 'newTags', 'movedTags']),
     );
     const base = json.platforms[0];
     assert.equal(base?.id, 'r:base');

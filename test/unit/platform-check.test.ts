@@ -72,7 +72,7 @@ function planOf(manifest: ReturnType<typeof makeManifest>, decisions: Record<str
   return {
     platforms: platformsOf(manifest).map(
       (platform) =>
-        ({ id: platform.id, platform, dockerfile: platform.dockerfile, tags: platform.tags, decision: decisions[platform.id] ?? 'build', reasons: [], newTags: [] }) as unknown as PlatformPlan,
+        ({ id: platform.id, platform, dockerfile: platform.dockerfile, tags: platform.tags, decision: decisions[platform.id] ?? 'build', reasons: [], newTags: [], movedTags: [] }) as unknown as PlatformPlan,
     ),
     indexes: [],
   };

@@ -57,7 +57,7 @@ export function registerPlanCommand(program: Command): void {
     )
     .option('--no-cache', 'decide to build every platform')
     .option('--verbose', 'also print on stderr how many registry requests planning made (JSON output always has registryRequests)', false)
-    .option('--exit-code', `exit ${ExitCode.stale} when anything must be done: a build, new tags, a shared-tag index to create or move (for scheduled stale-image checks)`)
+    .option('--exit-code', `exit ${ExitCode.stale} when anything must be done: a build, new or moved tags, a shared-tag index to create or move (for scheduled stale-image checks)`)
     .addHelpText(
       'after',
       examples([
