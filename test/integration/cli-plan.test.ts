@@ -200,7 +200,7 @@ function decisions(plan: PlanJson): Record<string, string> {
 
 /**
  * What a build that pushed every platform of `plan` would have recorded: an image pushed per platform
- * (so the recorded digest exists), the plan's build key and reads. `imageBuilder` leaves out what
+ * under its tags (so the recorded digest exists and the tags name it), the plan's build key and reads. `imageBuilder` leaves out what
  * ImageBuilder does not write (build key, reads).
  */
 async function writeBuiltImageInfo(world: World, plan: PlanJson, options: { imageBuilder?: boolean } = {}): Promise<Map<string, string>> {
@@ -210,10 +210,12 @@ async function writeBuiltImageInfo(world: World, plan: PlanJson, options: { imag
     const spec = world.platforms.get(p.id);
     assert.ok(spec, `unknown platform ${p.id}`);
     const platform = { os: 'linux', osVersion: 'bookworm', architecture: spec.architecture, dockerfile: spec.dockerfile, tags: spec.tags };
-    const image = await pushImage(world.registry, spec.repo, undefined, {
+    // Under the platform's tags, as the build pushes it: plan checks that they still name it.
+    const image = await pushImage(world.registry, spec.repo, spec.tags[0], {
       platform: { os: 'linux', architecture: spec.architecture },
       layerText: `built ${p.id} ${p.buildKey}`,
     });
+    for (const tag of spec.tags.slice(1)) await putManifest(world.registry, spec.repo, tag, image.manifest, image.mediaType);
     const digest = `${world.registry.host}/${spec.repo}@${image.digest}`;
     pushed.set(p.id, digest);
     const record: PlatformRecord = { ...platformRecordIdentity(platform), digest, layers: [] };
