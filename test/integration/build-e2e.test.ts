@@ -242,7 +242,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
       ok(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'build');
       assert.deepEqual(await ws.builtTags(), ['docs-amd64']);
       const info = JSON.parse(await readFile(join(ws.dir, inside), 'utf8')) as Parameters<typeof recordsOf>[0];
-      const listing = await runImage(record(recordsOf(info), 'docs-amd64').digest);
+      const listing = await runImage(ws.staged(record(recordsOf(info), 'docs-amd64').digest));
       assert.match(listing, /the index, edited beside own files/);
       assert.doesNotMatch(listing, /image-info\.json|\.imagewright|takeover/, 'an own file reached the image');
       // The build rewrote image-info and wrote a log inside the context: still nothing to build.
