@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cliPath } from '../test/helpers/cli.js';
 import { docker, engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../test/helpers/engine.js';
+import { argValue } from './process.js';
 
 const CHAINS = 10;
 const DEPTH = 5;
@@ -38,11 +39,6 @@ const CHANGE_ROUNDS = 2;
 const LONE_CHAIN = 3;
 const CHAIN_ROUNDS = 3;
 const scenarios = new Set((argValue('--scenarios') ?? 'a,b,c').split(','));
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 interface BenchPlatform {
   chain: number;

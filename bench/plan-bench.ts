@@ -6,7 +6,7 @@
  *
  *   npm run build && node --import tsx bench/plan-bench.ts [--platforms 1000]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,17 +18,13 @@ import { planRepository } from '../src/shell/plan.js';
 import { startFaultProxy } from '../test/helpers/proxy.js';
 import { pushImage } from '../test/helpers/registry-content.js';
 import { startRegistry } from '../test/helpers/registry.js';
+import { argValue, runTimedNode } from './process.js';
 
 const PLATFORMS = Number(argValue('--platforms') ?? 1000);
 const CHAIN_DEPTH = 5;
 const EXTERNAL_IMAGES = 20;
 const REPOS = 10;
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /** Writes the repository; returns the manifest path. Platform i is level (i % depth) of chain floor(i / depth). */
 function generate(dir: string, registryHost: string): string {
@@ -84,14 +80,7 @@ function generate(dir: string, registryHost: string): string {
 
 /** Runs the CLI in a child process; asynchronously, because the counting proxy lives in this process. */
 async function runPlan(manifest: string, imageInfo: string): Promise<{ ms: number; stdout: string }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'plan', '--manifest', manifest, '--image-info', imageInfo, '--format', 'json']);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const ms = performance.now() - started;
+  const { ms, code, stdout, stderr } = await runTimedNode([cli, 'plan', '--manifest', manifest, '--image-info', imageInfo, '--format', 'json']);
   if (code !== 0) throw new Error(`plan failed (${code}): ${stderr}`);
   return { ms, stdout };
 }

@@ -18,7 +18,6 @@
  *
  * Needs scripts/setup-engine.sh (engine and registry on 127.0.0.1:5000). BENCH_KEEP=1 keeps the repositories.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import { readImageInfo } from '../src/imageinfo/index.js';
 import { createRegistryClient } from '../src/registry/index.js';
 import { engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../test/helpers/engine.js';
 import { recordScaleRepoBuilt, writeScaleRepo, type ScaleShape } from '../test/helpers/scale-repo.js';
+import { argValue, runTimedNode } from './process.js';
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const sizes = (argValue('--sizes') ?? '1000,2000,5000,10000').split(',').map(Number);
@@ -38,11 +38,6 @@ const shapes = (argValue('--shapes') ?? 'chains:1,chains:10,diamonds:1').split('
 });
 const oneChange = !process.argv.includes('--skip-one-change');
 const FLOOR_CONCURRENCY = 16;
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 interface Run {
   ms: number;
@@ -58,14 +53,7 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, dir: string): Prom
   const rssFile = join(dir, 'rss.txt');
   const hook = join(dir, 'rss-hook.mjs');
   writeFileSync(hook, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(${JSON.stringify(rssFile)}, [u.maxRSS, u.userCPUTime + u.systemCPUTime].join(' ')); });\n`);
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', hook, cli, ...args, '--verbose'], { cwd: dir, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const ms = performance.now() - started;
+  const { ms, code, stdout, stderr } = await runTimedNode(['--import', hook, cli, ...args, '--verbose'], { cwd: dir, env });
   if (code !== 0) throw new Error(`imagewright ${args.join(' ')} failed (${code}):\n${stderr.split('\n').slice(-20).join('\n')}`);
   const requests = Number(/registry requests: (\d+)/.exec(stderr)?.[1] ?? NaN);
   const [maxRssKb = NaN, cpuMicros = NaN] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
