@@ -1,6 +1,6 @@
 export { BUILD_KEY_VERSION, buildKey, type BuildKeyMaterial, type KeyRead } from '../build-key.js';
 export { computeKeys, externalResolutions, resolutionKey, type KeyedPlatform, type Keys } from './keys.js';
-export { planBuilds, reuseCandidates } from './planner.js';
+export { certainBuilds, planBuilds, reuseCandidates } from './planner.js';
 export { recordedIndexes } from './indexes.js';
 export { indexName, planCounts, planHasWork, planJson, renderPlanJson, renderPlanText, tagsToPut, type KeyedInputs, type PlanJson, type PlanJsonPlatform } from './render.js';
 export type { Decision, IndexPlan, IndexReason, MovedTag, Plan, PlanInput, PlatformPlan, PlatformSources, Reason, ReasonKind, RecordedImageCheck } from './types.js';

@@ -34,12 +34,26 @@ export function reuseCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys =
   if (input.noCache) return [];
   const candidates = new Map<string, RecordedImageCheck>();
   for (const { key, record, platform } of keys.values()) {
-    if (record?.buildKey !== key || !record.digest) continue;
+    if (!reusable(key, record)) continue;
     const tag = checkedTag(platform, record);
     const check: RecordedImageCheck = tag === undefined ? { digest: record.digest } : { digest: record.digest, tag: qualifiedTag(input.manifest, platform.repo, tag) };
     candidates.set(`${check.digest} ${check.tag ?? ''}`, check);
   }
   return [...candidates.values()];
+}
+
+/**
+ * The platforms that build whatever the registry answers about recorded images: no record, a record
+ * of another key or without an image, or --no-cache. What the registry answers can only add builds
+ * (an image gone), so these are known before it is asked; the plan itself still waits for it.
+ */
+export function certainBuilds(input: Pick<PlanInput, 'noCache'>, keys: Keys): ManifestPlatform[] {
+  return [...keys.values()].filter(({ key, record }) => input.noCache || !reusable(key, record)).map(({ platform }) => platform);
+}
+
+/** A record the platform may be reused from, if the registry still has its image: same key, an image recorded. */
+function reusable(key: string, record: PlatformRecord | undefined): record is PlatformRecord & { digest: string } {
+  return record?.buildKey === key && !!record.digest;
 }
 
 /** The tag that is checked for a record: the first of its tags the platform still has. */

@@ -21,9 +21,17 @@ export interface HttpRequest {
   idempotent?: boolean;
 }
 
+/**
+ * A response's header fields, read by name (any case) as fetch's Headers reads them. Not Headers
+ * itself: in Node 20 its first use loads the whole of undici, a cost paid before the first request.
+ */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: Buffer;
   /** The final URL, after redirects. */
   url: string;
@@ -206,13 +214,16 @@ function explainNetworkError(code: string, url: string): string {
   return code;
 }
 
-function headersOf(incoming: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (value === undefined) continue;
-    for (const each of Array.isArray(value) ? value : [value]) headers.append(name, each);
-  }
-  return headers;
+/** Node names the fields in lower case and has already joined repeated ones (but set-cookie), as Headers.get joins them. */
+function headersOf(incoming: IncomingMessage): ResponseHeaders {
+  const fields = incoming.headers;
+  return {
+    get: (name) => {
+      const value = fields[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }
 
 function withoutHeader(headers: Record<string, string>, name: string): Record<string, string> {

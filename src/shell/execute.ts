@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { commitUrlMaker } from './source-repo.js';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock, type ProgressMode } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
+import { matchesFilter, type ManifestPlatform } from '../manifest/index.js';
 import { filteredGraph, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import type { ImageInfo } from '../imageinfo/index.js';
@@ -86,25 +87,44 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
   try {
     // One answer for BUILDPLATFORM while planning and for what the engine can build.
     const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn);
-    const planned = await timings.time('plan', () => planRepository({ ...options, imageInfoFiles: outFile ? [outFile] : [], noCache: options.noCache, buildPlatform: enginePlatform }));
+    // Finding the Docker client and the engine's platform costs a few processes: a run with nothing
+    // to build starts none. One that builds starts them as soon as its keys say so, while the
+    // registry is asked about recorded images; they decide nothing.
+    let detecting: Promise<Engine> | undefined;
+    const getEngineReady = (): void => {
+      enginePlatform().catch(() => undefined);
+      if (options.engine || detecting) return;
+      detecting = timings.time('engine detection', () => createDockerEngine({ env: process.env }));
+      detecting.catch(() => undefined);
+    };
+    const onCertainBuilds = (platforms: readonly ManifestPlatform[]): void => {
+      // A leg is chosen from the whole plan: wait for it.
+      if (options.leg === undefined && platforms.some((p) => matchesFilter(p, options.filter))) getEngineReady();
+    };
+    const planned = await timings.time('plan', () =>
+      planRepository({ ...options, imageInfoFiles: outFile ? [outFile] : [], noCache: options.noCache, buildPlatform: enginePlatform, onCertainBuilds }),
+    );
     let plan = selectPlatforms(planned.plan, planned.graph, options.filter);
     // The legs `matrix` computed with the same filters.
     if (options.leg !== undefined) plan = selectLeg(plan, filteredGraph(planned.graph, options.filter), options.leg, options.maxLegs);
-    // Finding the Docker client costs a few processes: a run with nothing to build starts none, one
-    // that builds finds it while the platforms are checked (awaited only if a build is left to run).
-    const detecting = options.engine || !plan.platforms.some((p) => p.decision === 'build') ? undefined : timings.time('engine detection', () => createDockerEngine({ env: process.env }));
-    detecting?.catch(() => undefined);
-    const skip = await timings.time('platform checks', () => checkPlatforms(planned, plan, options, enginePlatform));
-    if (options.push && options.imageInfoFile) await timings.time('registry reads', () => checkTagOwners(planned, plan, skip, options));
-    const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
-    const engine = options.engine ?? (needsEngine && detecting ? await detecting : NO_ENGINE);
+    const builds = plan.platforms.some((p) => p.decision === 'build');
+    if (builds) getEngineReady();
+    // Platforms of another OS than the engine's are skipped; the other checks, the commit URLs and the
+    // image-info store then get ready at once, and every check answers before anything builds.
+    const skip = builds ? unbuildableOnEngine(plan, await timings.time('platform checks', enginePlatform)) : new Map<string, SkipReason>();
     const empty = { schemaVersion: '2.0', repos: [] };
-    const commitUrl = await timings.time('commit URLs', () => commitUrlMaker(planned.manifest.dir, options.sourceRepo));
     // The file the plan just read (under the lock, so unchanged since): taken as planned, not parsed a second time.
     const asPlanned = planned.previousAsInFile ? planned.previous : undefined;
-    const store = outFile
-      ? await timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? legFileStart : asPlanned, { previousAsInFile: !separateOut && asPlanned !== undefined }))
-      : undefined;
+    const [, , commitUrl, store] = await inOrder([
+      timings.time('platform checks', () => checkPlatforms(planned, plan, skip, options, enginePlatform)),
+      options.push && options.imageInfoFile ? timings.time('registry reads', () => checkTagOwners(planned, plan, skip, options)) : undefined,
+      timings.time('commit URLs', () => commitUrlMaker(planned.manifest.dir, options.sourceRepo)),
+      outFile
+        ? timings.time('image-info writes', () => ImageInfoStore.open(outFile, planned.manifest, separateOut ? legFileStart : asPlanned, { previousAsInFile: !separateOut && asPlanned !== undefined }))
+        : undefined,
+    ] as const);
+    const needsEngine = plan.platforms.some((p) => p.decision === 'build' && !skip.has(p.id));
+    const engine = options.engine ?? (needsEngine && detecting ? await detecting : NO_ENGINE);
     // Whether an index is unchanged is judged against what the run started from, not the fresh leg file.
     const reference = separateOut ? await ImageInfoStore.open(outFile as string, planned.manifest, planned.previous ?? empty) : store;
     const deferred = partlySelectedImages(planned.manifest, plan);
@@ -150,17 +170,28 @@ function legFileStartOf(options: BuildOptions, separateOut: boolean): ImageInfo 
   return { ...empty, imagewrightLeg: stamp };
 }
 
-/**
- * Before anything builds: platforms of another OS than the engine's are to be skipped (returned),
- * a base image of the wrong platform is exit 2, missing emulation for RUN steps exit 3.
- */
-async function checkPlatforms(planned: PlanResult, plan: Plan, options: BuildOptions, enginePlatform: () => Promise<TargetPlatform>): Promise<Map<string, SkipReason>> {
-  if (!plan.platforms.some((p) => p.decision === 'build')) return new Map();
-  const engine = await enginePlatform();
-  const skip = unbuildableOnEngine(plan, engine);
+/** Before anything builds: a base image of the wrong platform is exit 2, missing emulation for RUN steps exit 3. */
+async function checkPlatforms(
+  planned: PlanResult,
+  plan: Plan,
+  skip: ReadonlyMap<string, SkipReason>,
+  options: BuildOptions,
+  enginePlatform: () => Promise<TargetPlatform>,
+): Promise<void> {
+  if (!plan.platforms.some((p) => p.decision === 'build')) return;
   if (!options.skipPlatformCheck) await checkBasePlatforms(planned, plan, options.registry, skip);
-  await checkEmulation(platformsToBuild(planned, plan, skip), engine, options.emulation ?? binfmtProbe());
-  return skip;
+  await checkEmulation(platformsToBuild(planned, plan, skip), await enginePlatform(), options.emulation ?? binfmtProbe());
+}
+
+/**
+ * Awaits every task, then throws the first failure in the order given (not the first to happen), so
+ * a run that fails two checks always reports the same one.
+ */
+async function inOrder<T extends readonly unknown[]>(tasks: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 /**

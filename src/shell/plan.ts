@@ -19,7 +19,7 @@ import { imageInfoForRun, readImageInfo, unmatchedImageInfoWarning } from '../im
 import type { ImageInfo } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
-import { computeKeys, externalResolutions, planBuilds, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
+import { certainBuilds, computeKeys, externalResolutions, planBuilds, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
 import { formatPlatformForBuild, parsePlatform, type IndexEntry, type TargetPlatform } from '../platform.js';
 import { isIndexMediaType } from '../registry/index.js';
@@ -160,6 +160,12 @@ export interface PlanOptions extends LoadOptions {
    * file means everything is new), otherwise the labels of the images the registry's tags point at.
    */
   registry: RegistryReader & LabelReader;
+  /**
+   * Called once, when the keys are known and before the registry is asked whether recorded images
+   * still exist, with the platforms that build whatever it answers (certainBuilds), if any: `build`
+   * gets the engine ready meanwhile. Nothing is decided or built before the whole plan is known.
+   */
+  onCertainBuilds?: (platforms: readonly ManifestPlatform[]) => void;
 }
 
 export interface PlanResult extends LoadedRepository {
@@ -196,6 +202,8 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
   };
   // Keyed once: the keys say which recorded images to look for, then decide.
   const keys = computeKeys(partial);
+  const certain = options.onCertainBuilds ? certainBuilds(partial, keys) : [];
+  if (certain.length > 0) options.onCertainBuilds?.(certain);
   if (options.imageInfoFile && previous) {
     const matched = [...keys.values()].filter((k) => k.record !== undefined).length;
     const warning = unmatchedImageInfoWarning(displayPath(options.imageInfoFile), previous, repo.manifest, matched);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ImageInfo } from '../../src/imageinfo/types.js';
 import { digestOfReference } from '../../src/digest.js';
-import { BUILD_KEY_VERSION, planBuilds, planHasWork, renderPlanJson, renderPlanText, reuseCandidates } from '../../src/plan/index.js';
+import { BUILD_KEY_VERSION, certainBuilds, computeKeys, planBuilds, planHasWork, renderPlanJson, renderPlanText, reuseCandidates } from '../../src/plan/index.js';
 import type { Plan, PlanInput, Reason } from '../../src/plan/types.js';
 import {
   analysis,
@@ -395,6 +395,21 @@ describe('planBuilds: same key', () => {
     assert.deepEqual(reuseCandidates(input), [check('r:arm-arm64v8'), check('r:args')]);
     assert.deepEqual(reuseCandidates({ ...input, noCache: true }), []);
     assert.deepEqual(reuseCandidates({ ...input, previous: asImageBuilderRecords(info) }), []);
+  });
+
+  it('knows from the keys alone which platforms build whatever the registry answers (build readies the engine then)', () => {
+    const w = world();
+    const info = w.baseline();
+    w.changeDockerfile('r:base');
+    const input = w.input(info);
+    const certain = certainBuilds(input, computeKeys(input)).map((p) => p.id);
+    assert.deepEqual(certain, ['r:base', 'r:app']);
+    // Every recorded image there: exactly those build. One gone: it builds as well, the certain ones still do.
+    assert.deepEqual(building(w.plan(info)), certain);
+    const gone = recordOf(info, 'r:args', w.manifest).digest;
+    assert.deepEqual(building(w.plan(info, [gone])), [...certain, 'r:args']);
+    assert.deepEqual(certainBuilds({ noCache: true }, computeKeys(input)).length, 4);
+    assert.deepEqual(certainBuilds(w.input(undefined), computeKeys(w.input(undefined))).length, 4);
   });
 });
 
