@@ -19,7 +19,13 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, com
   };
   if (outcome.action !== 'built') {
     // The image is the recorded one: keep what describes it, replace what describes the inputs.
-    const kept: PlatformRecord = { ...(plan.previous ?? fresh), ...withoutUndefined(fresh), isUnchanged: true };
+    // `isUnchanged` as ImageBuilder sets it, because its publish job runs trimUnchangedPlatforms and
+    // publishes nothing of an unchanged platform: a cached image whose tags differ from the record's
+    // is not unchanged (its new tags are to be published), nor is one an earlier attempt of this build
+    // pushed (new to the image-info, as if built now).
+    const kept: PlatformRecord = { ...(plan.previous ?? fresh), ...withoutUndefined(fresh) };
+    if (plan.pushedEarlier || (plan.previous && !sameTags(plan.tags, plan.previous.simpleTags))) delete kept.isUnchanged;
+    else kept.isUnchanged = true;
     if (plan.previous?.created) kept.created = plan.previous.created;
     // Required on every record ImageBuilder reads: the recorded image's, else (a record imagewright wrote before) the current one.
     kept.commitUrl = plan.previous?.commitUrl || commitUrl;
@@ -30,6 +36,10 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, com
   if (outcome.baseImageDigest) fresh.baseImageDigest = outcome.baseImageDigest;
   if (outcome.layers) fresh.layers = outcome.layers;
   return fresh;
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t) => b.includes(t));
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -8,7 +8,7 @@
  * different records for the same platform, or different indexes for the same image, mean the legs
  * came from different runs or overlapped, and are an error rather than a guess.
  */
-import { canonicalJson } from '../digest.js';
+import { canonicalJson, digestOfReference } from '../digest.js';
 import { InputError } from '../errors.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
 import { ImageInfoDocument } from './document.js';
@@ -44,7 +44,7 @@ interface IndexClaim {
  * One document takes every record, and claims are found by identity bucket: N records cost about N.
  */
 export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly ImageInfoSource[]): ImageInfo {
-  const merged = new ImageInfoDocument(base ?? { schemaVersion: '2.0', repos: [] });
+  const merged = new ImageInfoDocument(base ? unchangedByLegs(base) : { schemaVersion: '2.0', repos: [] });
   const claims = new Map<string, Claim[]>();
   const indexClaims = new Map<string, IndexClaim>();
   for (const { file, info } of legs) {
@@ -64,7 +64,66 @@ export function mergeImageInfo(base: ImageInfo | undefined, legs: readonly Image
       });
     });
   }
-  return merged.toInfo();
+  const info = merged.toInfo();
+  checkUpstreamDigests(info, legs);
+  return info;
+}
+
+/**
+ * Every image a leg built or reused read the images of this manifest that the merged file records:
+ * an internal read's digest equals the digest recorded for its upstream (the record with the build
+ * key the read names). A leg that read an upstream which was built again since (its leg re-run, and
+ * rebuilt rather than reused) would otherwise be merged pointing at an image the file no longer holds.
+ */
+function checkUpstreamDigests(info: ImageInfo, legs: readonly ImageInfoSource[]): void {
+  const byKey = new Map<string, Array<{ repo: string; record: PlatformRecord }>>();
+  for (const repo of info.repos) {
+    for (const image of repo.images) {
+      for (const record of image.platforms) if (record.buildKey && record.digest) addTo(byKey, record.buildKey, { repo: repo.repo, record });
+    }
+  }
+  const fileOf = new Map<string, string>();
+  for (const { file, info: leg } of legs) {
+    for (const repo of leg.repos) for (const image of repo.images) for (const record of image.platforms) fileOf.set(digestOfReference(record.digest), file);
+  }
+  for (const { file, info: leg } of legs) {
+    leg.repos.forEach((repo, r) =>
+      repo.images.forEach((image, i) =>
+        image.platforms.forEach((record, p) =>
+          (record.fromImages ?? []).forEach((read, n) => {
+            const upstreams = read.internal && read.buildKey && read.digest ? byKey.get(read.buildKey) : undefined;
+            if (!upstreams || upstreams.some((u) => digestOfReference(u.record.digest) === digestOfReference(read.digest))) return;
+            const [upstream] = upstreams as [{ repo: string; record: PlatformRecord }];
+            const recorded = digestOfReference(upstream.record.digest);
+            const where = fileOf.get(recorded) ?? 'the base image-info';
+            throw new InputError(
+              file,
+              `repos[${r}].images[${i}].platforms[${p}].fromImages[${n}]`,
+              `${repo.repo} ${describe(record)} was built from ${read.ref} at ${read.digest}, but the merged image-info records that image ` +
+                `(${upstream.repo} ${describe(upstream.record)}, same build key) at ${recorded}, from ${where}: its leg ran again and built it anew after this leg read it; ` +
+                'run the legs that read it again',
+            );
+          }),
+        ),
+      ),
+    );
+  }
+}
+
+/**
+ * The base with every platform marked `isUnchanged`: a record the merge keeps from the base, because no
+ * leg wrote one, describes an image this run neither built nor tagged, as a single run marks a
+ * platform it reused (a platform `matrix --only-changed` left out of every leg). Leg records replace
+ * these whole.
+ */
+function unchangedByLegs(base: ImageInfo): ImageInfo {
+  return {
+    ...base,
+    repos: base.repos.map((repo) => ({
+      ...repo,
+      images: repo.images.map((image) => ({ ...image, platforms: image.platforms.map((p) => (p.isUnchanged ? p : { ...p, isUnchanged: true })) })),
+    })),
+  };
 }
 
 /** `info` without the platforms `manifest` no longer has (ImageBuilder's publish-time merge). */

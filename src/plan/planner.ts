@@ -13,7 +13,7 @@ import { qualifiedTag, type ManifestPlatform } from '../manifest/types.js';
 import { explainKeyChange } from './explain.js';
 import { planIndexes } from './indexes.js';
 import { computeKeys, type KeyedPlatform, type Keys } from './keys.js';
-import type { MovedTag, Plan, PlanInput, PlatformPlan, Reason, RecordedImageCheck } from './types.js';
+import type { MovedTag, Plan, PlanInput, PlatformPlan, PushedImage, Reason, RecordedImageCheck } from './types.js';
 
 /** `keys`: computeKeys(input), when the caller has them already (the shell computes them once per plan). */
 export function planBuilds(input: PlanInput, keys: Keys = computeKeys(input)): Plan {
@@ -43,9 +43,10 @@ export function reuseCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys =
 }
 
 /**
- * The platforms that build whatever the registry answers about recorded images: no record, a record
- * of another key or without an image, or --no-cache. What the registry answers can only add builds
- * (an image gone), so these are known before it is asked; the plan itself still waits for it.
+ * The platforms that build unless the registry says otherwise: no record, a record of another key or
+ * without an image, or --no-cache. The registry's answers can add builds (an image gone) and, but
+ * for --no-cache, take some away (an image an earlier attempt pushed, see pushCandidates): these
+ * are what the engine is readied for before it is asked; the plan itself waits for the answers.
  */
 export function certainBuilds(input: Pick<PlanInput, 'noCache'>, keys: Keys): ManifestPlatform[] {
   return [...keys.values()].filter(({ key, record }) => input.noCache || !reusable(key, record)).map(({ platform }) => platform);
@@ -54,6 +55,34 @@ export function certainBuilds(input: Pick<PlanInput, 'noCache'>, keys: Keys): Ma
 /** A record the platform may be reused from, if the registry still has its image: same key, an image recorded. */
 function reusable(key: string, record: PlatformRecord | undefined): record is PlatformRecord & { digest: string } {
   return record?.buildKey === key && !!record.digest;
+}
+
+/**
+ * Where an earlier attempt of this build may have left an image no image-info records (PlanInput.pushed):
+ * the first tag of each platform whose record does not match its key. The tag naming the recorded
+ * image (an ordinary rebuild) answers with one HEAD; only another image there is read further.
+ */
+export function pushCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys = computeKeys(input)): PushCandidate[] {
+  if (input.noCache) return [];
+  const candidates: PushCandidate[] = [];
+  for (const { key, record, platform } of keys.values()) {
+    const [tag] = platform.tags;
+    // A record of this key with its image is checked by reuseCandidates; one without an image may have been pushed since.
+    if (tag === undefined || (record?.buildKey === key && record.digest)) continue;
+    const candidate: PushCandidate = { id: platform.id, tag: qualifiedTag(input.manifest, platform.repo, tag) };
+    if (record?.digest) candidate.recorded = digestOfReference(record.digest);
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+
+export interface PushCandidate {
+  /** Platform id. */
+  id: string;
+  /** `<registry>/<repo>:<tag>`, the platform's first tag. */
+  tag: string;
+  /** `sha256:…` of the recorded image, which the tag names when nothing was pushed since. */
+  recorded?: string;
 }
 
 /** The tag that is checked for a record: the first of its tags the platform still has. */
@@ -74,18 +103,20 @@ function movedTags(platform: ManifestPlatform, record: PlatformRecord, input: Pl
 }
 
 function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyMap<string, PlatformPlan>): PlatformPlan {
-  const { platform, record } = keyed;
+  const { platform } = keyed;
   const fromImages = toFromImages(keyed, planned);
   const reasons = decisionReasons(keyed, input, fromImages, planned);
   if (input.noCache) reasons.push({ kind: 'no-cache', detail: '--no-cache: every image builds' });
-  const decision = reasons.length > 0 ? 'build' : 'reuse';
+  const pushed = reasons.length > 0 && !input.noCache ? pushedEarlier(keyed, input, fromImages) : undefined;
+  const record = pushed?.record ?? keyed.record;
+  const decision = reasons.length > 0 && !pushed ? 'build' : 'reuse';
   const plan: PlatformPlan = {
     id: platform.id,
     platform,
     dockerfile: platform.dockerfile,
     tags: platform.tags,
     decision,
-    reasons,
+    reasons: decision === 'build' ? reasons : [],
     buildKey: keyed.key,
     fromImages,
     inputs: keyed.inputs,
@@ -93,7 +124,30 @@ function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyM
     movedTags: decision === 'reuse' && record ? movedTags(platform, record, input) : [],
   };
   if (record) plan.previous = record;
+  if (pushed) {
+    const digest = digestOfReference(pushed.record.digest);
+    const detail = `${pushed.tag} holds ${shortDigest(digest)}, which an earlier attempt of this build pushed (its labels carry this build key); the image-info does not record it`;
+    plan.pushedEarlier = { tag: pushed.tag, digest, detail, instead: reasons };
+  }
   return plan;
+}
+
+/**
+ * The image an earlier attempt of this very build pushed, when the shell found one at the platform's
+ * tag: its labels carry the key this plan computed (so every input, external digests included, is the
+ * same), and each image of this manifest it read is the one this plan reads (an upstream that
+ * rebuilds, or whose image is another, makes it stale whatever its key says).
+ */
+function pushedEarlier(keyed: KeyedPlatform, input: PlanInput, fromImages: readonly FromImageRecord[]): PushedImage | undefined {
+  const pushed = input.pushed?.get(keyed.platform.id);
+  if (!pushed || pushed.record.buildKey !== keyed.key || !pushed.record.digest) return undefined;
+  const readSame = fromImages.every((read) => {
+    if (!read.internal) return true;
+    if (!read.digest) return false;
+    const built = (pushed.record.fromImages ?? []).find((r) => r.internal && r.ref === read.ref && r.instruction === read.instruction && r.stage === read.stage);
+    return built !== undefined && digestOfReference(built.digest) === digestOfReference(read.digest);
+  });
+  return readSame ? pushed : undefined;
 }
 
 /** Everything except --no-cache, which applies to all platforms alike. */

@@ -1,7 +1,7 @@
 /** The plan for people (a table) and for tools (JSON). */
 import { sha256Digest } from '../digest.js';
 import type { FromImageRecord } from '../imageinfo/types.js';
-import type { IndexPlan, MovedTag, Plan, PlatformPlan, Reason } from './types.js';
+import type { IndexPlan, MovedTag, Plan, PlatformPlan, PushedEarlier, Reason } from './types.js';
 
 /** What a plan will do: platforms to build and to reuse, shared-tag indexes to publish (create or move). */
 export function planCounts(plan: Plan): { build: number; reuse: number; publish: number } {
@@ -13,7 +13,15 @@ export function planCounts(plan: Plan): { build: number; reuse: number; publish:
 /** Whether carrying out the plan changes anything in the registry (what `--exit-code` reports). */
 export function planHasWork(plan: Plan): boolean {
   const counts = planCounts(plan);
-  return counts.build > 0 || counts.publish > 0 || plan.platforms.some((p) => tagsToPut(p).length > 0);
+  return counts.build > 0 || counts.publish > 0 || plan.platforms.some(platformHasWork);
+}
+
+/**
+ * Whether the run has something to do for this platform: build it, put tags on its image, or record an
+ * image an earlier attempt pushed (a leg must write that record, or the image-info never holds it).
+ */
+export function platformHasWork(p: Pick<PlatformPlan, 'decision' | 'newTags' | 'movedTags' | 'pushedEarlier'>): boolean {
+  return p.decision === 'build' || tagsToPut(p).length > 0 || p.pushedEarlier !== undefined;
 }
 
 /** The tags a reused platform's image gets without a rebuild: new ones, and moved ones put back. */
@@ -63,7 +71,7 @@ function why(p: PlatformPlan): string {
   const [first, ...rest] = p.reasons;
   if (!first) {
     const retag = [...(p.newTags.length ? [`adds tags ${p.newTags.join(', ')}`] : []), ...p.movedTags.map((m) => `re-tags: ${m.detail}`)];
-    return ['unchanged', ...retag].join('; ');
+    return [p.pushedEarlier ? `pushed earlier: ${p.pushedEarlier.detail}` : 'unchanged', ...retag].join('; ');
   }
   return rest.length ? `${first.detail} (+${rest.length} more)` : first.detail;
 }
@@ -81,6 +89,8 @@ export interface PlanJsonPlatform {
   newTags: string[];
   /** Absent in plans saved before moved tags were checked. */
   movedTags?: MovedTag[];
+  /** A reuse of an image an earlier attempt of this build pushed (PlatformPlan.pushedEarlier). */
+  pushedEarlier?: PushedEarlier;
 }
 
 /** The inputs the build key covers besides the reads (`fromImages`); build arg values as digests (values may be secrets). */
@@ -111,6 +121,7 @@ export function planJson(plan: Plan, registryRequests?: number): PlanJson {
     inputs: keyedInputs(p),
     newTags: p.newTags,
     movedTags: p.movedTags,
+    ...(p.pushedEarlier ? { pushedEarlier: p.pushedEarlier } : {}),
   }));
   return { platforms, indexes: plan.indexes, ...(registryRequests !== undefined && { registryRequests }) };
 }

@@ -23,9 +23,9 @@ export interface PlanInput {
    */
   existing: ReadonlySet<string>;
   /**
-   * What the platform tags the shell checked name now (`reuseCandidates()`' `tag`s, qualified):
-   * `sha256:…`, or '' when the tag does not exist. A checked tag that names another image than the
-   * record is a moved tag; a tag absent from the map was not checked.
+   * What the platform tags the shell checked name now (`reuseCandidates()`' and `pushCandidates()`'
+   * `tag`s, qualified): `sha256:…`, or '' when the tag does not exist. A reused record's checked tag
+   * that names another image than the record is a moved tag; a tag absent from the map was not checked.
    */
   tags?: ReadonlyMap<string, string>;
   /** `--no-cache`: build everything. */
@@ -38,6 +38,21 @@ export interface PlanInput {
   indexes?: ReadonlyMap<string, readonly IndexEntry[] | null>;
   /** `--build-arg` values; each enters the key of the platforms whose Dockerfile consumes it. */
   commandLineBuildArgs?: ReadonlyMap<string, SecretValue>;
+  /**
+   * Images an earlier attempt of this build pushed and no image-info kept (a CI leg run again, a run
+   * stopped before its image-info was saved): per platform id, the record the labels of the image at
+   * the platform's first tag carry, when that image is not the recorded one. The shell looks only at
+   * platforms whose record does not give reuse (see `pushCandidates`).
+   */
+  pushed?: ReadonlyMap<string, PushedImage>;
+}
+
+/** An image found at a platform's tag, with the record its labels carry (see PlanInput.pushed). */
+export interface PushedImage {
+  /** `<registry>/<repo>:<tag>`. */
+  tag: string;
+  /** Read back from the image's labels, its digest where the tag is. */
+  record: PlatformRecord;
 }
 
 export interface PlatformSources {
@@ -136,6 +151,23 @@ export interface PlatformPlan {
   newTags: string[];
   /** For `reuse`: tags of the record that name another image now, or none (to be put back without a rebuild). */
   movedTags: MovedTag[];
+  /**
+   * For `reuse`: the image is not the recorded one but one an earlier attempt of this build pushed
+   * (its labels carry this build key, and it was built from the images this plan reads). `previous`
+   * is then its record, read back from the labels; the run records it as built (no `isUnchanged`).
+   */
+  pushedEarlier?: PushedEarlier;
+}
+
+export interface PushedEarlier {
+  /** `<registry>/<repo>:<tag>` where it was found. */
+  tag: string;
+  /** `sha256:…`. */
+  digest: string;
+  /** Why it is reused, for people. */
+  detail: string;
+  /** Why the image-info's record would have been rebuilt. */
+  instead: Reason[];
 }
 
 /** A platform tag that no longer names the recorded image: moved by hand or by another tool, or deleted. */

@@ -102,7 +102,14 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
       if (options.leg === undefined && platforms.some((p) => matchesFilter(p, options.filter))) getEngineReady();
     };
     const planned = await timings.time('plan', () =>
-      planRepository({ ...options, imageInfoFiles: outFile ? [outFile] : [], noCache: options.noCache, buildPlatform: enginePlatform, onCertainBuilds }),
+      planRepository({
+        ...options,
+        imageInfoFiles: outFile ? [outFile] : [],
+        noCache: options.noCache,
+        buildPlatform: enginePlatform,
+        onCertainBuilds,
+        ...(options.leg !== undefined ? { findEarlierPushes: true } : {}),
+      }),
     );
     let plan = selectPlatforms(planned.plan, planned.graph, options.filter);
     // The legs `matrix` computed with the same filters.
@@ -201,7 +208,7 @@ async function inOrder<T extends readonly unknown[]>(tasks: T): Promise<{ -reado
  */
 async function checkTagOwners(planned: PlanResult, plan: Plan, skip: ReadonlyMap<string, SkipReason>, options: BuildOptions): Promise<void> {
   const claims = tagClaims(planned.manifest, plan, new Set(skip.keys()));
-  const foreign = await foreignTags(claims, recordedDigests(planned.previous), options.registry);
+  const foreign = await foreignTags(claims, recordedDigests(planned.previous), options.registry, planned.input.tags);
   if (foreign.length === 0) return;
   if (!options.takeOverTags) throw foreignTagError(options.imageInfoFile as string, foreign);
   options.warn?.(takeOverWarning(foreign));

@@ -11,22 +11,22 @@ import type { MissingSource } from '../context/index.js';
 import { analyzeDockerfile } from '../dockerfile/index.js';
 import type { DockerfileAnalysis } from '../dockerfile/types.js';
 import { digestOfReference, sha256Digest } from '../digest.js';
-import { ImageNotFoundError, InputError, PlatformNotFoundError } from '../errors.js';
+import { ImageNotFoundError, InputError, LabelError, PlatformNotFoundError } from '../errors.js';
 import { DOCKER_LINE_MAX_BYTES, firstOverlongLine } from '../limit.js';
 import { buildGraph } from '../graph/index.js';
 import type { BuildGraph } from '../graph/types.js';
 import { imageInfoForRun, readImageInfo, unmatchedImageInfoWarning } from '../imageinfo/index.js';
-import type { ImageInfo } from '../imageinfo/types.js';
+import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
-import { certainBuilds, computeKeys, externalResolutions, planBuilds, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
-import type { Plan, PlanInput, PlatformSources } from '../plan/types.js';
+import { certainBuilds, computeKeys, externalResolutions, planBuilds, pushCandidates, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
+import type { Plan, PlanInput, PlatformSources, PushedImage } from '../plan/types.js';
 import { formatPlatformForBuild, parsePlatform, type IndexEntry, type TargetPlatform } from '../platform.js';
 import { isIndexMediaType } from '../registry/index.js';
 import type { RegistryReader, ResolvedImage } from '../registry/types.js';
 import { enginePlatformProvider, type BuildPlatformSource } from './build-platform.js';
 import type { SecretValue } from '../secret.js';
-import { readImageInfoFromRegistry, type LabelReader } from './registry-state.js';
+import { readImageInfoFromRegistry, recordAt, type LabelReader } from './registry-state.js';
 
 export interface LoadedRepository {
   manifest: Manifest;
@@ -166,6 +166,12 @@ export interface PlanOptions extends LoadOptions {
    * gets the engine ready meanwhile. Nothing is decided or built before the whole plan is known.
    */
   onCertainBuilds?: (platforms: readonly ManifestPlatform[]) => void;
+  /**
+   * Look at the tags of the platforms to build for images an earlier attempt of this build pushed
+   * (PlanInput.pushed). Default: when there is a previous image-info (without one everything is new,
+   * and planning that needs no registry). A CI leg looks always: a re-run has no leg file of its first attempt.
+   */
+  findEarlierPushes?: boolean;
 }
 
 export interface PlanResult extends LoadedRepository {
@@ -212,24 +218,49 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
   // Records read back from labels were just fetched from the registry, through the tags: their images exist, and they list the tags naming them.
   const existing = new Set<string>(fromLabels ? recordedDigests(previous) : []);
   const tags = new Map<string, string>();
-  await Promise.all(
-    reuseCandidates(partial, keys)
-      .filter((check) => !existing.has(check.digest))
-      .map(async (check) => {
-        // One request when all is well: the tag names the recorded image. A moved tag costs a second, for the image.
-        if (check.tag !== undefined) {
-          const found = (await options.registry.headManifest(check.tag))?.digest ?? '';
-          tags.set(check.tag, found);
-          if (found === digestOfReference(check.digest)) {
-            existing.add(check.digest);
-            return;
-          }
+  const pushed = new Map<string, PushedImage>();
+  const reuseChecks = reuseCandidates(partial, keys)
+    .filter((check) => !existing.has(check.digest))
+    .map(async (check) => {
+      // One request when all is well: the tag names the recorded image. A moved tag costs a second, for the image.
+      if (check.tag !== undefined) {
+        const found = (await options.registry.headManifest(check.tag))?.digest ?? '';
+        tags.set(check.tag, found);
+        if (found === digestOfReference(check.digest)) {
+          existing.add(check.digest);
+          return;
         }
-        if (await options.registry.exists(check.digest)) existing.add(check.digest);
-      }),
-  );
-  const input: PlanInput = { ...partial, existing, tags, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
+      }
+      if (await options.registry.exists(check.digest)) existing.add(check.digest);
+    });
+  // What an earlier attempt of this build pushed: one HEAD per platform to rebuild, more only when its tag moved.
+  const findPushes = options.findEarlierPushes ?? previous !== undefined;
+  const pushChecks = (findPushes ? pushCandidates(partial, keys) : []).map(async (candidate) => {
+    const found = (await options.registry.headManifest(candidate.tag))?.digest ?? '';
+    tags.set(candidate.tag, found);
+    const platform = keys.get(candidate.id)?.platform;
+    if (!found || found === candidate.recorded || !platform?.tags[0]) return;
+    const image = await pushedImage(repo.manifest, platform, options.registry);
+    if (!image) return;
+    pushed.set(candidate.id, { tag: candidate.tag, record: image });
+    existing.add(image.digest);
+  });
+  await Promise.all([...reuseChecks, ...pushChecks]);
+  const input: PlanInput = { ...partial, existing, tags, pushed, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
   return { ...repo, previous, previousAsInFile, input, plan: planBuilds(input, keys) };
+}
+
+/**
+ * The record the labels of the image at the platform's first tag carry. An image whose labels do not
+ * read (made by hand, or by anyone) is not taken for an earlier attempt's: the platform builds over it.
+ */
+async function pushedImage(manifest: Manifest, platform: ManifestPlatform, registry: LabelReader): Promise<PlatformRecord | undefined> {
+  try {
+    return (await recordAt(manifest, platform, platform.tags[0] ?? '', registry))?.record;
+  } catch (err) {
+    if (err instanceof LabelError) return undefined;
+    throw err;
+  }
 }
 
 /** The entries of each recorded index, or null for an index the registry does not have. */

@@ -69,7 +69,11 @@ async function recordFromLabels(
   return undefined;
 }
 
-async function recordAt(
+/**
+ * The record the image at the platform's `tag` carries in its labels (the image of the platform's
+ * architecture when the tag names an index), or undefined when the tag names nothing of it.
+ */
+export async function recordAt(
   manifest: Manifest,
   platform: ManifestPlatform,
   tag: string,
@@ -104,8 +108,18 @@ async function recordAt(
   const { productVersion, ...recorded } = identity ?? { ...platformRecordIdentity(platform), productVersion: platform.productVersion };
   const record: PlatformRecord = { ...recorded, simpleTags, digest: pinnedReference(repo, answer.digest), ...labelled };
   if (config.created) record.created = config.created;
+  const base = baseImageRecord(labels);
+  if (base) record.baseImageDigest = base;
   if (body.layers) record.layers = body.layers.map((l) => ({ digest: l.digest, size: l.size }));
   return productVersion === undefined ? { record } : { record, productVersion };
+}
+
+/** `baseImageDigest` (`registry/repo@sha256:…`) from the OCI base-image labels every build writes. */
+function baseImageRecord(labels: Readonly<Record<string, string>>): string | undefined {
+  const name = parseReference(labels['org.opencontainers.image.base.name'] ?? '');
+  const digest = labels['org.opencontainers.image.base.digest'];
+  if (!name || !digest?.startsWith('sha256:')) return undefined;
+  return pinnedReference(repositoryOf(name), digest);
 }
 
 /** The platform's own tags that name the image `digest`, which `read` (one of them) was just read as: one request per other tag. */

@@ -63,15 +63,24 @@ export function recordedDigests(info: ImageInfo | undefined): Set<string> {
   return digests;
 }
 
-/** The claimed tags that hold another run's image, looked up in parallel (one HEAD per tag, more only for a stranger). */
-export async function foreignTags(claims: readonly TagClaim[], recorded: ReadonlySet<string>, registry: LabelReader): Promise<ForeignTag[]> {
-  const found = await Promise.all(claims.map((claim) => foreignAt(claim, recorded, registry)));
+/**
+ * The claimed tags that hold another run's image, looked up in parallel (one HEAD per tag, more only
+ * for a stranger). `known`: what the plan found at tags it looked at (`sha256:…`, '' for none), not asked again.
+ */
+export async function foreignTags(
+  claims: readonly TagClaim[],
+  recorded: ReadonlySet<string>,
+  registry: LabelReader,
+  known: ReadonlyMap<string, string> = new Map(),
+): Promise<ForeignTag[]> {
+  const found = await Promise.all(claims.map((claim) => foreignAt(claim, recorded, registry, known.get(claim.tag))));
   return found.filter((f): f is ForeignTag => f !== undefined);
 }
 
-async function foreignAt(claim: TagClaim, recorded: ReadonlySet<string>, registry: LabelReader): Promise<ForeignTag | undefined> {
-  const head = await registry.headManifest(claim.tag);
-  if (!head || recorded.has(head.digest)) return undefined;
+async function foreignAt(claim: TagClaim, recorded: ReadonlySet<string>, registry: LabelReader, known: string | undefined): Promise<ForeignTag | undefined> {
+  const digest = known ?? (await registry.headManifest(claim.tag))?.digest;
+  if (!digest || recorded.has(digest)) return undefined;
+  const head = { digest };
   const parsed = parseReference(claim.tag);
   if (!parsed) return undefined;
   const repo = repositoryOf(parsed);

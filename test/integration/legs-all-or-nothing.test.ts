@@ -3,10 +3,11 @@
  * leg builds in its own fresh checkout with the plan (`build --leg --plan`), wave after wave, each wave
  * merged for the next; then the final merge. A missing leg file and a leg file of another plan are
  * refused with exit 2, one line, nothing written; a merge --publish without the build's --repo-prefix
- * keeps every record.
+ * keeps every record; a leg run twice reuses what its first attempt pushed, and a leg that built anew
+ * under a later wave's feet is caught by the merge.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,9 +17,21 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 import { copyExample } from '../helpers/legs.js';
 
+interface LegRecord {
+  dockerfile: string;
+  digest: string;
+  buildKey?: string;
+  isUnchanged?: boolean;
+  fromImages?: Array<{ internal: boolean; buildKey?: string; digest: string }>;
+}
+
 interface LegFile {
   imagewrightLeg?: { plan: MatrixPlan; leg: string };
-  repos: Array<{ repo: string; images: Array<{ platforms: Array<{ dockerfile: string; digest: string; buildKey?: string }> }> }>;
+  repos: Array<{ repo: string; images: Array<{ platforms: LegRecord[] }> }>;
+}
+
+function legRecords(file: LegFile): LegRecord[] {
+  return file.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
 }
 
 function ok(result: CliResult, what: string): CliResult {
@@ -59,10 +72,10 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     return result;
   };
   /** One leg in a fresh checkout of the repository, as a CI job runs it. */
-  const runLeg = async (leg: MatrixEntry, checkout: string, out: string): Promise<void> => {
+  const runLeg = async (leg: MatrixEntry, checkout: string, out: string, extra: string[] = []): Promise<CliResult> => {
     const dir = await copyExample(root, checkout);
     if (leg.wave > 0) await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
-    ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(plan), '-i', 'image-info.json', '--image-info-out', out], dir), `leg ${leg.leg}`);
+    return ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(plan), '-i', 'image-info.json', '--image-info-out', out, ...extra], dir), `leg ${leg.leg}`);
   };
 
   before(async () => {
@@ -137,5 +150,67 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     const merged = JSON.parse(await readFile(join(coordinator, 'image-info.json'), 'utf8')) as LegFile;
     assert.equal(merged.imagewrightLeg, undefined, 'the merged file carries no leg stamp');
     await rm(join(coordinator, 'image-info.json'));
+  });
+  it('a leg record that matches no platform of the manifest: merge --publish refuses with exit 2 naming the file and the record', async () => {
+    const [name, file] = [...legFiles][0] as [string, string];
+    const leg = await readLegFile(file);
+    const renamed = leg.repos[0]?.images[0]?.platforms[0];
+    assert.ok(renamed);
+    renamed.dockerfile = 'src/gone/Dockerfile';
+    const stray = join(root, `${name}-gone.json`);
+    await writeFile(stray, JSON.stringify(leg));
+    const files = [...legFiles].map(([n, f]) => (n === name ? stray : f));
+    const before = snapshotTree(coordinator);
+    const result = await seconds(cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'image-info.json', ...files], coordinator), 60);
+    refused(
+      result,
+      /^imagewright: error: .+-gone\.json: repos\[0\]\.images\[0\]\.platforms\[0\]: \S+ src\/gone\/Dockerfile matches no platform of manifest\.json: give merge-image-info --publish the --registry-override, --repo-prefix and --var the build had$/,
+      coordinator,
+      before,
+    );
+  });
+
+  // Last: it pushes anew over one leg's tags.
+  it('a leg run twice reuses what its first attempt pushed; a leg that built anew after a later wave read it is refused by the merge', async () => {
+    // The wave-0 leg that a wave-1 leg read from.
+    const files = new Map(await Promise.all([...legFiles].map(async ([name, file]) => [name, await readLegFile(file)] as const)));
+    const wave = new Map(legs.map((l) => [l.leg, l.wave]));
+    const readKeys = new Set(
+      [...files]
+        .filter(([name]) => wave.get(name) === 1)
+        .flatMap(([, file]) => legRecords(file).flatMap((r) => (r.fromImages ?? []).filter((f) => f.internal && f.digest).map((f) => f.buildKey))),
+    );
+    const [upstreamLeg] = [...files].filter(([name, file]) => wave.get(name) === 0 && legRecords(file).some((r) => readKeys.has(r.buildKey)));
+    assert.ok(upstreamLeg, 'some wave-0 leg is read by wave 1');
+    const [name, first] = upstreamLeg;
+    const leg = legs.find((l) => l.leg === name) as MatrixEntry;
+    assert.ok(legRecords(first).every((r) => r.isUnchanged === undefined), 'the first attempt built every platform of its leg');
+
+    // Run again in a fresh checkout (as "re-run failed jobs" does): nothing builds, the records are the first attempt's.
+    const again = join(root, `${name}-again.json`);
+    const rerun = await seconds(runLeg(leg, `leg-${name}-again`, again), 300);
+    assert.doesNotMatch(rerun.stderr, /imagewright: building /);
+    const second = await readLegFile(again);
+    const digests = (file: LegFile) => legRecords(file).map((r) => [r.dockerfile, r.digest, r.buildKey]);
+    assert.deepEqual(digests(second), digests(first));
+    assert.ok(legRecords(second).every((r) => r.isUnchanged === undefined), "recorded as this run's images, not as unchanged ones");
+    assert.equal((rerun.stderr.match(/^.*reused .*\(pushed by an earlier attempt of this build\)$/gm) ?? []).length, legRecords(first).length, rerun.stderr);
+    const withAgain = [...legFiles].map(([n, file]) => (n === name ? again : file));
+    const merged = ok(await cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'rerun.json', ...withAgain], coordinator), 'merge with the re-run leg');
+    assert.match(merged.stderr, /: 9 platform record\(s\)\n$/);
+
+    // A re-run that builds anew (here forced with --no-cache) gives new digests, which wave 1 never read: the merge refuses.
+    const rebuilt = join(root, `${name}-rebuilt.json`);
+    await runLeg(leg, `leg-${name}-rebuilt`, rebuilt, ['--no-cache']);
+    assert.notDeepEqual(digests(await readLegFile(rebuilt)), digests(first));
+    const withRebuilt = [...legFiles].map(([n, file]) => (n === name ? rebuilt : file));
+    const before = snapshotTree(coordinator);
+    const result = await seconds(cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'image-info.json', ...withRebuilt], coordinator), 60);
+    refused(
+      result,
+      new RegExp(`^imagewright: error: .+\\.json: repos\\[\\d+\\]\\.images\\[\\d+\\]\\.platforms\\[\\d+\\]\\.fromImages\\[\\d+\\]: .* was built from \\S+ at sha256:[0-9a-f]{64}, but the merged image-info records that image \\(.*\\) at sha256:[0-9a-f]{64}, from .*${name}-rebuilt\\.json: its leg ran again`),
+      coordinator,
+      before,
+    );
   });
 });

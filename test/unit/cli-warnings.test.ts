@@ -1,13 +1,32 @@
 /** Warnings reach the user once, on stderr, without failing the command (graph needs no registry). */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iw-warnings-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+/**
+ * An empty registry: `plan` looks at the tags of the platforms it would build (for what an earlier
+ * attempt pushed) and finds nothing. What is under test here is the warning, not the registry.
+ */
+let emptyRegistry: Server;
+let registry = '';
+before(async () => {
+  emptyRegistry = createServer((req, res) => {
+    res.writeHead(req.url === '/v2/' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(req.method === 'HEAD' ? undefined : '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+  });
+  await new Promise<void>((resolve) => emptyRegistry.listen(0, '127.0.0.1', resolve));
+  registry = `127.0.0.1:${(emptyRegistry.address() as AddressInfo).port}`;
+});
+after(() => {
+  emptyRegistry.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('warnings', () => {
   it('an ADD of a URL is named once, with file and line, even when two platforms share the Dockerfile', async () => {
@@ -36,7 +55,7 @@ describe('warnings', () => {
     });
     const info = { schemaVersion: '2.0', repos: [{ repo: 'stage-1/tools/prereqs', images: [{ platforms: [record('amd64', 'a'), record('arm64', 'b')] }] }, { repo: 'other', images: [] }] };
     writeFileSync(join(here, 'image-info.json'), JSON.stringify(info));
-    const result = await runCli(['plan', '--image-info', 'image-info.json', '--registry-override', '127.0.0.1:5999', '--repo-prefix', 'stage-2/'], { cwd: here });
+    const result = await runCli(['plan', '--image-info', 'image-info.json', '--registry-override', registry, '--repo-prefix', 'stage-2/'], { cwd: here });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.stderr.trim().split('\n'), [
       'imagewright: warning: image-info.json: none of its 2 platform records belongs to a platform of the manifest, so every platform is new: ' +
@@ -45,7 +64,7 @@ describe('warnings', () => {
     assert.match(result.stdout, /2 to build, 0 to reuse/);
 
     // Under the prefix it was written with, its records are the manifest's: no warning.
-    const matching = await runCli(['plan', '--image-info', 'image-info.json', '--registry-override', '127.0.0.1:5999', '--repo-prefix', 'stage-1/'], { cwd: here });
+    const matching = await runCli(['plan', '--image-info', 'image-info.json', '--registry-override', registry, '--repo-prefix', 'stage-1/'], { cwd: here });
     assert.doesNotMatch(matching.stderr, /belongs to a platform/);
   });
 });

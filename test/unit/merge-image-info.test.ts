@@ -39,7 +39,8 @@ describe('merge-image-info', () => {
     assert.deepEqual(sdk, fresh);
     assert.equal(sdk?.layers, undefined);
     assert.equal(sdk?.baseImageDigest, undefined);
-    assert.deepEqual(records(merged).find((r) => r.dockerfile === 'src/docs/Dockerfile'), untouched);
+    // No leg wrote it: this run neither built nor tagged it, as a single run marks a platform it reused.
+    assert.deepEqual(records(merged).find((r) => r.dockerfile === 'src/docs/Dockerfile'), { ...untouched, isUnchanged: true });
   });
 
   it('combines the disjoint records of several legs, and identical records twice are no conflict', () => {
@@ -67,6 +68,31 @@ describe('merge-image-info', () => {
         /leg1\.json/.test(err.message) &&
         /digest/.test(err.message),
     );
+  });
+
+  it("refuses a leg whose image read another image of an upstream than the merged file records, naming the file, the read and the other leg", () => {
+    const upstream = record('src/base/Dockerfile', 'b');
+    const read = (digest: string) => ({ stage: '0', instruction: 'FROM' as const, ref: '127.0.0.1:5000/app:base', digest, internal: true, buildKey: upstream.buildKey as string });
+    const upstreamDigest = upstream.digest.slice(upstream.digest.indexOf('@') + 1);
+    const consistent = record('src/app/Dockerfile', 'c', { fromImages: [read(upstreamDigest)] });
+    const legs = (app: PlatformRecord) => [
+      { file: 'wave0-base.json', info: info(upstream) },
+      { file: 'wave1-app.json', info: info(app) },
+    ];
+    assert.equal(records(mergeImageInfo(undefined, legs(consistent))).length, 2);
+    // Its upstream's leg ran again and built a new image after wave 1 read the first one.
+    const stale = record('src/app/Dockerfile', 'c', { fromImages: [read(`sha256:${'9'.repeat(64)}`)] });
+    assert.throws(
+      () => mergeImageInfo(undefined, legs(stale)),
+      (err: unknown) =>
+        err instanceof InputError &&
+        /^wave1-app\.json: repos\[0\]\.images\[0\]\.platforms\[0\]\.fromImages\[0\]: app src\/app\/Dockerfile .* was built from 127\.0\.0\.1:5000\/app:base at sha256:9{64}, but the merged image-info records that image \(app src\/base\/Dockerfile .*, same build key\) at sha256:b{64}, from wave0-base\.json: /.test(err.message),
+    );
+    // The same against an upstream the base records (no leg built it).
+    assert.throws(() => mergeImageInfo(info(upstream), [{ file: 'wave1-app.json', info: info(stale) }]), /from the base image-info: /);
+    // Reads of images outside the file, and reads without a digest (an upstream that was about to build), are not checked.
+    const unknown = record('src/app/Dockerfile', 'c', { fromImages: [{ ...read(`sha256:${'9'.repeat(64)}`), buildKey: 'sha256:elsewhere' }, { ...read('') }] });
+    assert.equal(records(mergeImageInfo(undefined, legs(unknown))).length, 2);
   });
 
   it('refuses two legs with different indexes for the same shared tags', () => {
@@ -113,7 +139,7 @@ describe('merge-image-info', () => {
       ],
     };
     const merged = removePlatformsNotInManifest(mergeImageInfo(info(kept, removed), []), manifest);
-    assert.deepEqual(records(merged), [kept]);
+    assert.deepEqual(records(merged), [{ ...kept, isUnchanged: true }]);
   });
   it('merges N legs of many records with work linear in the records (field reads counted, not time)', () => {
     // Every leg record is a proxy that counts the fields read from it; a merge that rebuilds the

@@ -3,7 +3,7 @@ import { sha256Digest } from '../../digest.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { computeLegs, githubMatrix, githubOutputLines, legInput, matrixPlan, renderAzureMatrix, renderMatrixJson, type Matrix, type PlanMaterial } from '../../matrix/index.js';
 import { createRegistryClient } from '../../registry/index.js';
-import { planCounts, tagsToPut } from '../../plan/index.js';
+import { planCounts, platformHasWork } from '../../plan/index.js';
 import { filteredGraph, filteredPlan } from '../../plan/index.js';
 import { loadRepository, planRepository } from '../../shell/plan.js';
 import { wholeNumber, type FilterCommandOptions, filterOptions, type ManifestCommandOptions, manifestLoadOptions, manifestOptions, platformFilter, registryOptions, buildArgOptions, type CommandLineBuildArgs } from '../options.js';
@@ -124,8 +124,8 @@ async function computeLegsOf(options: MatrixCommandOptions): Promise<Matrix & { 
   const planned = await planRepository({ ...manifestLoadOptions(options), warn, imageInfoFile: options.imageInfo, registry, commandLineBuildArgs: options.buildArg });
   const graph = filteredGraph(planned.graph, filter);
   const plan = filteredPlan(planned.plan, filter);
-  // New or moved tags on a reused image are work too: some leg must put them on.
-  const work = new Set(plan.platforms.filter((p) => p.decision === 'build' || tagsToPut(p).length > 0).map((p) => p.id));
+  // New or moved tags on a reused image are work too: some leg must put them on (or record what an earlier attempt pushed).
+  const work = new Set(plan.platforms.filter(platformHasWork).map((p) => p.id));
   const matrix = computeLegs(legInput(graph), { ...legOptions, work });
   const buildKeys = Object.fromEntries(plan.platforms.filter((p) => work.has(p.id)).map((p) => [p.id, p.buildKey]));
   // Shared-tag indexes to create or move are the publish step's work even when no leg builds.
