@@ -126,7 +126,7 @@ function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyM
   if (record) plan.previous = record;
   if (pushed) {
     const digest = digestOfReference(pushed.record.digest);
-    const detail = `${pushed.tag} holds ${shortDigest(digest)}, which an earlier attempt of this build pushed (its labels carry this build key); the image-info does not record it`;
+    const detail = `${pushed.tag} holds ${shortDigest(digest)}, built with this build key (its labels say so), which the image-info does not record: an earlier attempt pushed it, or it is recorded under another identity`;
     plan.pushedEarlier = { tag: pushed.tag, digest, detail, instead: reasons };
   }
   return plan;

@@ -194,7 +194,7 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     const digests = (file: LegFile) => legRecords(file).map((r) => [r.dockerfile, r.digest, r.buildKey]);
     assert.deepEqual(digests(second), digests(first));
     assert.ok(legRecords(second).every((r) => r.isUnchanged === undefined), "recorded as this run's images, not as unchanged ones");
-    assert.equal((rerun.stderr.match(/^.*reused .*\(pushed by an earlier attempt of this build\)$/gm) ?? []).length, legRecords(first).length, rerun.stderr);
+    assert.equal((rerun.stderr.match(/^.*reused .*\(found at its tag with this build key, not in the image-info\)$/gm) ?? []).length, legRecords(first).length, rerun.stderr);
     const withAgain = [...legFiles].map(([n, file]) => (n === name ? again : file));
     const merged = ok(await cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'rerun.json', ...withAgain], coordinator), 'merge with the re-run leg');
     assert.match(merged.stderr, /: 9 platform record\(s\)\n$/);
