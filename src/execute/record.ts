@@ -1,5 +1,5 @@
 /** The image-info record of a platform after the run, from its plan and what the run did. */
-import { platformRecordIdentity } from '../imageinfo/index.js';
+import { platformRecordIdentity, sameTagSet } from '../imageinfo/index.js';
 import type { PlatformRecord } from '../imageinfo/types.js';
 import type { PlatformPlan } from '../plan/types.js';
 import type { PlatformOutcome } from './types.js';
@@ -24,7 +24,7 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, com
     // is not unchanged (its new tags are to be published), nor is one an earlier attempt of this build
     // pushed (new to the image-info, as if built now).
     const kept: PlatformRecord = { ...(plan.previous ?? fresh), ...withoutUndefined(fresh) };
-    if (plan.pushedEarlier || (plan.previous && !sameTags(plan.tags, plan.previous.simpleTags))) delete kept.isUnchanged;
+    if (plan.pushedEarlier || (plan.previous && !sameTagSet(plan.tags, plan.previous.simpleTags))) delete kept.isUnchanged;
     else kept.isUnchanged = true;
     if (plan.previous?.created) kept.created = plan.previous.created;
     // Required on every record ImageBuilder reads: the recorded image's, else (a record imagewright wrote before) the current one.
@@ -36,10 +36,6 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, com
   if (outcome.baseImageDigest) fresh.baseImageDigest = outcome.baseImageDigest;
   if (outcome.layers) fresh.layers = outcome.layers;
   return fresh;
-}
-
-function sameTags(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((t) => b.includes(t));
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
