@@ -1,6 +1,8 @@
 /**
  * Registry authentication: answers Basic and Bearer (token service) challenges with credentials from
- * the Docker config file, and caches tokens per registry and scope. Secrets never enter a message.
+ * the Docker config file or a credential helper, and caches tokens per registry and scope. An
+ * identity token (an OAuth2 refresh token) is traded at the token service with the refresh-token
+ * grant (distribution's "OAuth2 token" POST), as dockerd does. Secrets never enter a message.
  */
 import { RegistryAuthError, RegistryError } from '../errors.js';
 import { parseAuthenticate, type AuthChallenge } from './challenge.js';
@@ -69,6 +71,9 @@ export class Authenticator {
     if (challenges.some((challenge) => challenge.scheme === 'basic')) {
       const credentials = await this.#credentials(registry);
       if (!credentials) throw new RegistryAuthError(`${registry}: the registry requires a login${this.credentialsNote(registry)}`);
+      if (credentials.identityToken !== undefined) {
+        throw new RegistryAuthError(`${registry}: the registry asks for Basic authentication, but the credentials are an identity token, which only a token service takes${this.credentialsNote(registry)}`);
+      }
       this.#schemes.set(registry, { kind: 'basic' });
       return basicAuthorization(credentials) ?? '';
     }
@@ -129,10 +134,11 @@ export class Authenticator {
   }
 
   async #fetchToken(registry: string, scope: string, scheme: Extract<RegistryScheme, { kind: 'bearer' }>): Promise<CachedToken> {
+    const credentials = await this.#credentials(registry);
+    if (credentials?.identityToken !== undefined) return this.#refreshToken(registry, scope, scheme, credentials.identityToken);
     const url = new URL(scheme.realm);
     if (scheme.service) url.searchParams.set('service', scheme.service);
     for (const each of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', each);
-    const credentials = await this.#credentials(registry);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (credentials) {
       url.searchParams.set('account', credentials.username);
@@ -142,6 +148,34 @@ export class Authenticator {
     const response = await this.#transport.send({ method: 'GET', url: url.toString(), headers });
     if (response.status === 401 || response.status === 403) {
       throw new RegistryAuthError(`${registry}: the token service at ${url.origin} refused access (HTTP ${response.status})${this.credentialsNote(registry)}`);
+    }
+    if (response.status !== 200) {
+      throw new RegistryError(`${registry}: the token service at ${url.origin} answered HTTP ${response.status}`, response.status);
+    }
+    return parseTokenAnswer(registry, url.origin, response.body, started);
+  }
+
+  /** An access token for `scope` in exchange for a refresh token: the OAuth2 refresh-token grant, POSTed as a form. */
+  async #refreshToken(registry: string, scope: string, scheme: Extract<RegistryScheme, { kind: 'bearer' }>, refreshToken: string): Promise<CachedToken> {
+    const url = new URL(scheme.realm);
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'imagewright' });
+    if (scheme.service) form.set('service', scheme.service);
+    const scopes = scope.split(' ').filter(Boolean);
+    if (scopes.length > 0) form.set('scope', scopes.join(' '));
+    const started = Date.now();
+    const response = await this.#transport.send({
+      method: 'POST',
+      url: url.toString(),
+      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from(form.toString()),
+      // Asking for a token changes nothing: a reset connection may ask again.
+      idempotent: true,
+    });
+    // RFC 6749: an invalid or expired refresh token is `400 invalid_grant`; some services answer 401.
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      throw new RegistryAuthError(
+        `${registry}: the token service at ${url.origin} refused the identity token (HTTP ${response.status}; it may have expired: log in again)${this.credentialsNote(registry)}`,
+      );
     }
     if (response.status !== 200) {
       throw new RegistryError(`${registry}: the token service at ${url.origin} answered HTTP ${response.status}`, response.status);

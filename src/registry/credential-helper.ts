@@ -1,7 +1,8 @@
 /**
  * Docker credential helpers, as the Docker CLI runs them: `docker-credential-<name> get` with the
- * server URL on stdin answers `{"ServerURL", "Username", "Secret"}` on stdout. Azure, AWS, GCP and
- * Docker Desktop logins keep credentials this way. A helper's output is never quoted in a message.
+ * server URL on stdin answers `{"ServerURL", "Username", "Secret"}` on stdout (Username `<token>`:
+ * the Secret is an identity token, an OAuth2 refresh token). Azure, AWS, GCP and Docker Desktop
+ * logins keep credentials this way. A helper's output is never quoted in a message.
  */
 import { spawn } from 'node:child_process';
 import { RegistryAuthError } from '../errors.js';
@@ -34,9 +35,8 @@ export async function credentialsFromHelper(helper: string, serverUrl: string, r
   const { Username: username, Secret: secret } = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
   if (typeof username !== 'string' || typeof secret !== 'string') throw fail('answered something other than {"Username", "Secret"}');
   if (secret === '') return undefined;
-  if (username === '<token>') {
-    throw fail('gave an identity token (an OAuth refresh token), which imagewright does not use yet: log in with a username and password or an access token');
-  }
+  // The protocol's identity token: an OAuth2 refresh token, traded for access tokens (auth.ts).
+  if (username === '<token>') return { username, password: '', identityToken: secret };
   return { username, password: secret };
 }
 

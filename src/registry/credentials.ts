@@ -1,6 +1,6 @@
 /**
  * Registry credentials from a Docker CLI config file (`auths` entries with base64 `auth`, or
- * `username`/`password`). Keys match with or without scheme and path, as the Docker CLI matches them.
+ * `username`/`password`, or an `identitytoken`). Keys match with or without scheme and path, as the Docker CLI matches them.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,6 +11,12 @@ import { parseJsonText } from '../manifest/index.js';
 export interface RegistryCredentials {
   username: string;
   password: string;
+  /**
+   * An OAuth2 refresh token (Docker's "identity token": `docker login` to ACR and other OAuth
+   * registries stores one). A token service is then asked with the refresh-token grant instead of
+   * the username and password.
+   */
+  identityToken?: string;
 }
 
 export interface DockerConfig {
@@ -91,6 +97,11 @@ function helperName(path: string, location: string, value: unknown): string {
 function entryCredentials(path: string, key: string, entry: unknown): RegistryCredentials | undefined {
   const location = `auths[${JSON.stringify(key)}]`;
   if (!isObject(entry)) throw new InputError(path, location, 'expected an object');
+  if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
+    // The username `docker login` stored beside it, if any, is only the account's name.
+    const username = typeof entry.username === 'string' && entry.username !== '' ? entry.username : '<token>';
+    return { username, password: '', identityToken: entry.identitytoken };
+  }
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');

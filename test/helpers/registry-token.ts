@@ -1,7 +1,8 @@
 /**
  * A token service for the distribution registry's `auth.token` mode: a loopback HTTP server that checks
  * Basic credentials and issues ES256 JWTs whose `x5c` header carries a self-signed certificate the
- * registry trusts through `rootcertbundle`. Claims follow distribution's token spec: iss, sub, aud,
+ * registry trusts through `rootcertbundle`. GET with Basic credentials, and POST with the OAuth2
+ * refresh-token grant (as dockerd and ACR clients trade identity tokens). Claims follow distribution's token spec: iss, sub, aud,
  * exp, nbf, iat, jti and `access` (type, name, actions).
  */
 import { execFileSync } from 'node:child_process';
@@ -26,6 +27,11 @@ export interface TokenServerOptions {
   issuer?: string;
   /** Repositories the service never grants access to (the token comes back without them). */
   deniedRepositories?: string[];
+  /**
+   * Refresh token → subject: identity tokens the service takes with the OAuth2 refresh-token grant
+   * (a form POSTed to the realm: grant_type=refresh_token, refresh_token, service, scope, client_id).
+   */
+  refreshTokens?: Record<string, string>;
 }
 
 export interface TokenServer {
@@ -68,7 +74,11 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   };
   const server = createServer((request, response) => {
     requestCount++;
-    answerTokenRequest(request, response, { users: options.users, service, mint: issue, denied: new Set(options.deniedRepositories) });
+    const context = { users: options.users, service, mint: issue, denied: new Set(options.deniedRepositories) };
+    if (request.method !== 'POST') return answerTokenRequest(request, response, context);
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => answerRefreshGrant(request, new URLSearchParams(Buffer.concat(chunks).toString('utf8')), response, { ...context, refreshTokens: options.refreshTokens ?? {} }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -109,6 +119,24 @@ function answerTokenRequest(request: IncomingMessage, response: ServerResponse, 
     .filter((access): access is ResourceAccess => access !== undefined && !context.denied.has(access.name));
   const token = context.mint(user, granted);
   reply(response, 200, { token, access_token: token, expires_in: TOKEN_SECONDS, issued_at: new Date().toISOString() });
+}
+
+/** The OAuth2 refresh-token grant: RFC 6749's `400 invalid_grant` for a token it does not know. */
+function answerRefreshGrant(request: IncomingMessage, form: URLSearchParams, response: ServerResponse, context: TokenRequestContext & { refreshTokens: Record<string, string> }): void {
+  const url = new URL(request.url ?? '/', 'http://token.invalid');
+  if (url.pathname !== '/token') return reply(response, 404, { details: 'not found' });
+  if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') return reply(response, 400, { error: 'invalid_request' });
+  if (form.get('grant_type') !== 'refresh_token' || !form.get('client_id')) return reply(response, 400, { error: 'unsupported_grant_type' });
+  const subject = context.refreshTokens[form.get('refresh_token') ?? ''];
+  if (!subject) return reply(response, 400, { error: 'invalid_grant' });
+  if (form.get('service') !== context.service) return reply(response, 400, { error: 'invalid_request', error_description: 'unknown service' });
+  const granted = (form.get('scope') ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map(parseScope)
+    .filter((access): access is ResourceAccess => access !== undefined && !context.denied.has(access.name));
+  const token = context.mint(subject, granted);
+  reply(response, 200, { access_token: token, expires_in: TOKEN_SECONDS, issued_at: new Date().toISOString() });
 }
 
 /** `repository:name/with/slashes:pull,push` (the name itself never holds a colon, except a registry port). */

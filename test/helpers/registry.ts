@@ -22,6 +22,8 @@ export interface StartRegistryOptions {
   password?: string;
   /** Token mode: repositories the token service never grants. */
   deniedRepositories?: string[];
+  /** Token mode: identity (refresh) tokens the token service takes, each → its subject. */
+  refreshTokens?: Record<string, string>;
   /** Listen on this port (default: a free one). */
   port?: number;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (TestRegistry.caFile holds it). */
@@ -57,7 +59,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   try {
     const port = options.port ?? (await freePort());
     const host = `127.0.0.1:${port}`;
-    const authConfig = await authSection(auth, dir, username, password, options.deniedRepositories ?? []);
+    const authConfig = await authSection(auth, dir, username, password, options.deniedRepositories ?? [], options.refreshTokens ?? {});
     tokenServer = authConfig.tokenServer;
     const tls = options.tls ? selfSignedCertificate(dir) : undefined;
     const configPath = join(dir, 'config.yml');
@@ -124,6 +126,7 @@ async function authSection(
   username: string,
   password: string,
   deniedRepositories: string[],
+  refreshTokens: Record<string, string>,
 ): Promise<{ section?: object; tokenServer?: TokenServer }> {
   if (auth === 'basic') {
     const htpasswd = execFileSync('htpasswd', ['-Bbn', username, password], { encoding: 'utf8' });
@@ -132,7 +135,7 @@ async function authSection(
     return { section: { htpasswd: { realm: 'imagewright-test', path } } };
   }
   if (auth === 'token') {
-    const tokenServer = await startTokenServer({ dir, users: { [username]: password }, deniedRepositories });
+    const tokenServer = await startTokenServer({ dir, users: { [username]: password }, deniedRepositories, refreshTokens });
     const section = {
       token: { realm: tokenServer.realm, service: tokenServer.service, issuer: tokenServer.issuer, rootcertbundle: tokenServer.certPath },
     };

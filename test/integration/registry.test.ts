@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,6 +23,9 @@ const MISSING_DIGEST = `sha256:${'0'.repeat(64)}`;
 
 /** Every message a client threw in these tests, checked for secrets at the end. */
 const thrownMessages: string[] = [];
+/** OAuth2 refresh tokens ("identity tokens"): one the token service takes, one it does not. */
+const IDENTITY_TOKEN = 'iw-refresh-7f3c9a1e5b';
+const WRONG_IDENTITY_TOKEN = 'iw-refresh-expired-0d4e';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -392,7 +395,13 @@ describe('registry client, Bearer token auth', () => {
     writeDockerConfig(registry, name, { [registry.host]: { auth: basicAuth(registry.username, password) } });
 
   before(async () => {
-    registry = await startRegistry({ auth: 'token', username: 'token-user', password: 'token-s3cret-pass', deniedRepositories: ['private/secret'] });
+    registry = await startRegistry({
+      auth: 'token',
+      username: 'token-user',
+      password: 'token-s3cret-pass',
+      deniedRepositories: ['private/secret'],
+      refreshTokens: { [IDENTITY_TOKEN]: 'oauth-user' },
+    });
     single = await pushImage(registry, 'base/single', '1');
     other = await pushImage(registry, 'base/single', '2', { layerText: 'another image' });
   });
@@ -439,6 +448,44 @@ describe('registry client, Bearer token auth', () => {
     assert.equal(client.requestCount, 3);
   });
 
+  test('an identity token in config.json (`identitytoken`, as `docker login` to ACR stores it) is traded with the refresh-token grant', async () => {
+    const server = registry.tokenServer;
+    assert.ok(server);
+    const tokensBefore = server.requestCount;
+    const dockerConfig = writeDockerConfig(registry, 'identity.json', { [registry.host]: { auth: basicAuth('00000000-0000-0000-0000-000000000000', ''), identitytoken: IDENTITY_TOKEN } });
+    const client = createRegistryClient({ dockerConfig });
+    assert.equal((await client.resolve(ref('base/single:1'), amd64)).digest, single.digest);
+    assert.equal((await client.resolve(ref('base/single:2'), amd64)).digest, other.digest);
+    assert.equal(server.requestCount - tokensBefore, 1, 'one access token for repository:base/single:pull');
+    // And pushes: the grant carries the pull,push scope.
+    for (const blob of [single.configDigest, single.layerDigest]) assert.equal(await client.mountBlob(ref('base/single'), ref('published/oauth'), blob), true);
+    assert.equal(await client.putManifest(ref('published/oauth:1'), single.manifest, MEDIA.dockerManifest), single.digest);
+  });
+
+  test('an identity token from a credential helper (Username <token>) is traded the same way', async () => {
+    const bin = join(registry.dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const helper = join(bin, 'docker-credential-iwoauth');
+    writeFileSync(helper, `#!/bin/sh\ncat >/dev/null\nprintf '%s' '{"ServerURL":"${registry.host}","Username":"<token>","Secret":"${IDENTITY_TOKEN}"}'\n`);
+    chmodSync(helper, 0o755);
+    const dockerConfig = join(registry.dir, 'identity-helper.json');
+    writeFileSync(dockerConfig, JSON.stringify({ credHelpers: { [registry.host]: 'iwoauth' } }));
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path ?? ''}`;
+    try {
+      assert.equal((await createRegistryClient({ dockerConfig }).resolve(ref('base/single:1'), amd64)).digest, single.digest);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  test('an identity token the token service does not take is RegistryAuthError saying so, without the token', async () => {
+    const dockerConfig = writeDockerConfig(registry, 'identity-wrong.json', { [registry.host]: { identitytoken: WRONG_IDENTITY_TOKEN } });
+    const error = await rejection(createRegistryClient({ dockerConfig }).resolve(ref('base/single:1'), amd64));
+    assert.ok(error instanceof RegistryAuthError, String(error));
+    assert.match(error.message, /refused the identity token \(HTTP 400; it may have expired: log in again\) \(using the credentials for 127\.0\.0\.1:\d+ in .*identity-wrong\.json\)$/);
+  });
+
   test('a missing blob with a valid token is a 404, not an auth error', async () => {
     const client = createRegistryClient({ dockerConfig: config('token-ok.json', registry.password) });
     const error = await rejection(client.getBlob(ref('base/single'), MISSING_DIGEST));
@@ -450,7 +497,7 @@ describe('registry client, Bearer token auth', () => {
 describe('error messages', () => {
   test('never contain a password, a base64 credential or a token', () => {
     assert.ok(thrownMessages.length >= 10, `collected ${thrownMessages.length} messages`);
-    const secrets = ['basic-s3cret-pass', 'wrong-pass-123', 'token-s3cret-pass', 'wrong-token-pass'];
+    const secrets = ['basic-s3cret-pass', 'wrong-pass-123', 'token-s3cret-pass', 'wrong-token-pass', IDENTITY_TOKEN, WRONG_IDENTITY_TOKEN];
     const encoded = [
       basicAuth('ci-bot', 'basic-s3cret-pass'),
       basicAuth('ci-bot', 'wrong-pass-123'),
