@@ -184,7 +184,8 @@ export class DockerCliEngine implements Engine {
     const scratch = await mkdtemp(join(tmpdir(), 'imagewright-iid-'));
     const iidFile = join(scratch, 'iid');
     try {
-      await runLogged(this.cli.command, this.buildArgv(request, iidFile), this.#env, request.log, 'docker build', this.outputSecrets(request));
+      const env = { ...this.#env, ...revealEnv(this.buildEnv(request)) };
+      await runLogged(this.cli.command, this.buildArgv(request, iidFile), env, request.log, 'docker build', this.outputSecrets(request));
       const imageId = (await readFile(iidFile, 'utf8').catch(() => '')).trim();
       if (!imageId) throw new EngineError('docker build finished without reporting an image id');
       return { imageId };
@@ -205,14 +206,18 @@ export class DockerCliEngine implements Engine {
 
   /**
    * The CLI arguments of a build: the one place they are put together. Build-arg values enter as
-   * SecretValues, so the log shows `NAME=***` and only spawn sees the value.
+   * SecretValues, so the log shows `NAME=***` and only spawn sees the value. A command-line value goes
+   * by the environment instead (`--build-arg NAME`, which docker reads from its own environment, see
+   * buildEnv): an argument is readable by every user of the machine in /proc/<pid>/cmdline.
    */
   buildArgv(request: BuildRequest, iidFile: string): Arg[] {
     const args: Arg[] = this.cli.flavor === 'buildx' ? ['buildx', 'build', '--load'] : ['build'];
     args.push('--progress=plain', '--platform', request.platform, '-f', request.dockerfile, '--iidfile', iidFile);
     for (const tag of request.tags) args.push('-t', tag);
+    const byEnvironment = this.buildEnv(request);
     for (const [name, value] of Object.entries(request.buildArgs)) {
-      args.push('--build-arg', (typeof value === 'string' ? new SecretValue(value) : value).withPrefix(`${name}=`));
+      if (Object.hasOwn(byEnvironment, name)) args.push('--build-arg', name);
+      else args.push('--build-arg', (typeof value === 'string' ? new SecretValue(value) : value).withPrefix(`${name}=`));
     }
     for (const secret of request.secrets ?? []) args.push('--secret', secret.spec);
     if (request.inlineCache) {
@@ -224,6 +229,18 @@ export class DockerCliEngine implements Engine {
     if (request.noCache) args.push('--no-cache');
     args.push(request.contextDir);
     return args;
+  }
+
+  /**
+   * The command line's build args that reach docker through its environment rather than its argv:
+   * all but those whose name docker itself reads (DOCKER_*, PATH, proxies...), which stay arguments.
+   */
+  buildEnv(request: BuildRequest): Record<string, SecretValue> {
+    const env: Record<string, SecretValue> = {};
+    for (const [name, value] of Object.entries(request.buildArgs)) {
+      if (value instanceof SecretValue && passableByEnvironment(name)) env[name] = value;
+    }
+    return env;
   }
 
   /**
@@ -289,6 +306,20 @@ function runLogged(
       }
     });
   });
+}
+
+/**
+ * Environment variables that change how the docker CLI itself runs (where the engine is, its
+ * config, proxies, the Go runtime, the dynamic linker...): a build arg of that name is not put there.
+ */
+const DOCKER_READS = /^(?:DOCKER_.*|BUILDX_.*|BUILDKIT_.*|GO.*|LD_.*|XDG_.*|LC_.*|SSL_.*|.*_PROXY|PATH|HOME|TMPDIR|TMP|TEMP|USER|SHELL|LANG|TERM|PWD)$/i;
+
+function passableByEnvironment(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !DOCKER_READS.test(name);
+}
+
+function revealEnv(env: Record<string, SecretValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value.reveal()]));
 }
 
 function lastLine(text: string): string | undefined {

@@ -97,7 +97,8 @@ describe('secrets never leak', { timeout: 10 * 60_000 }, () => {
     const logs = filesUnder(join(dir, '.imagewright'), '').map(([, text]) => text).join('\n');
     assert.match(logs, /token has \d+ characters/, 'the build got the build arg');
     assert.match(logs, /secret has \d+ bytes/, 'the build got the secret');
-    assert.match(logs, /--build-arg TOKEN=\*\*\*/);
+    // By the environment: docker reads `--build-arg TOKEN` there, and no argv (readable in /proc) holds it.
+    assert.match(logs, /--build-arg TOKEN (?!=)/);
 
     const rotated = await cli('plan after rotation', ['plan', '--format', 'json', '--image-info', 'image-info.json', '--build-arg', `TOKEN=${BUILD_ARG_VALUE}x`]);
     assert.equal(rotated.code, 0, rotated.stderr);

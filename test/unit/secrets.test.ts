@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { format, inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { createProgram } from '../../src/cli/program.js';
-import { DockerCliEngine } from '../../src/execute/engine.js';
+import { DockerCliEngine, type BuildRequest } from '../../src/execute/engine.js';
 import { renderPlanJson, renderPlanText } from '../../src/plan/index.js';
 import { consumedBuildArgs } from '../../src/plan/keys.js';
 import { displayArgv, revealArgv, SecretValue } from '../../src/secret.js';
@@ -27,28 +27,31 @@ describe('SecretValue', () => {
     assert.equal(displayArgv(argv), 'build --build-arg TOKEN=*** -t app:\\u001b[2J');
   });
 
-  it('the Docker argv builder masks every build-arg value and passes --secret specs through', () => {
+  it('the Docker argv builder masks every build-arg value, gives command-line values by the environment, and passes --secret specs through', () => {
     const engine = new DockerCliEngine({ command: 'docker', flavor: 'buildkit-env', version: '20.10' }, {});
-    const argv = engine.buildArgv(
-      {
-        contextDir: '/ctx',
-        dockerfile: '/ctx/Dockerfile',
-        tags: ['r/app:1'],
-        platform: 'linux/amd64',
-        buildArgs: { VERSION: '1.2', TOKEN: new SecretValue(VALUE) },
-        secrets: [{ spec: 'id=npm,src=/run/npmrc', value: new SecretValue('npm-token-value') }],
-        labels: {},
-        cacheFrom: [],
-        inlineCache: false,
-        noCache: false,
-        log: { write: () => true },
-      },
-      '/iid',
-    );
+    const request: BuildRequest = {
+      contextDir: '/ctx',
+      dockerfile: '/ctx/Dockerfile',
+      tags: ['r/app:1'],
+      platform: 'linux/amd64',
+      buildArgs: { VERSION: '1.2', TOKEN: new SecretValue(VALUE), HTTPS_PROXY: new SecretValue('http://user:proxy-pass@proxy:3128') },
+      secrets: [{ spec: 'id=npm,src=/run/npmrc', value: new SecretValue('npm-token-value') }],
+      labels: {},
+      cacheFrom: [],
+      inlineCache: false,
+      noCache: false,
+      log: { write: () => true },
+    };
+    const argv = engine.buildArgv(request, '/iid');
     const shown = displayArgv(argv);
     assert.ok(!shown.includes(VALUE));
-    assert.match(shown, /--build-arg VERSION=\*\*\* --build-arg TOKEN=\*\*\* --secret id=npm,src=\/run\/npmrc/);
-    assert.ok(revealArgv(argv).includes(`TOKEN=${VALUE}`));
+    assert.match(shown, /--build-arg VERSION=\*\*\* --build-arg TOKEN --build-arg HTTPS_PROXY=\*\*\* --secret id=npm,src=\/run\/npmrc/);
+    // Not in the argv (every user of the machine reads /proc/<pid>/cmdline): docker takes `--build-arg TOKEN` from its environment.
+    assert.ok(!revealArgv(argv).join(' ').includes(VALUE));
+    assert.deepEqual(Object.keys(engine.buildEnv(request)), ['TOKEN']);
+    assert.equal(engine.buildEnv(request).TOKEN?.reveal(), VALUE);
+    // A name docker itself reads from its environment (a proxy) stays an argument, masked in the log.
+    assert.ok(revealArgv(argv).includes('HTTPS_PROXY=http://user:proxy-pass@proxy:3128'));
     assert.ok(!revealArgv(argv).join(' ').includes('npm-token-value'), 'BuildKit reads the secret itself');
   });
 
