@@ -429,6 +429,7 @@ class PlanExecutor {
         sharedTags: image.sharedTags,
         tags: image.sharedTags.map((t) => this.#qualified(plan, t)),
         previous: this.options.previousIndex?.(which),
+        putBack: this.input.plan.indexes.some((i) => i.repo === which.repo && i.imageIndex === which.imageIndex && i.reasons.some((r) => r.kind === 'index-tag-moved')),
         now: this.#now,
       });
       const outcome: IndexOutcome = { ...which, sharedTags: image.sharedTags, digest: published.digest };

@@ -173,6 +173,8 @@ export interface SharedTagIndex {
   tags: readonly string[];
   /** The index image-info records for this image: when it is the same (digest and shared tags), nothing is written. */
   previous: ManifestRecord | undefined;
+  /** Put the index under its shared tags even when it is the recorded one: a shared tag was moved off it. */
+  putBack?: boolean;
   now: () => Date;
 }
 
@@ -188,8 +190,11 @@ export async function publishSharedTagIndex(client: ManifestClient, index: Share
   if (!first) throw new Error('an index needs at least one shared tag');
   const document = await describeIndex(client, index.platforms);
   const digest = pinnedReference(repositoryOfReference(first), document.digest);
-  if (index.previous?.digest === digest && sameTagSet(index.previous.sharedTags, index.sharedTags)) return { digest, unchanged: true };
+  const recorded = index.previous?.digest === digest && sameTagSet(index.previous.sharedTags, index.sharedTags);
+  if (recorded && !index.putBack) return { digest, unchanged: true };
   await putIndex(client, document, index.tags);
+  // The recorded index, put back under its tags: its record stands as it was.
+  if (recorded && index.previous) return { digest, unchanged: false, record: index.previous };
   return { digest, unchanged: false, record: { digest, sharedTags: [...index.sharedTags], created: index.now().toISOString() } };
 }
 

@@ -9,13 +9,13 @@
  * a platform left the image). Publishing is what `build --push` and `publish-manifest` do.
  */
 import { digestOfReference, shortDigest } from '../digest.js';
-import type { ImageInfo, ImageRecord, PlatformRecord } from '../imageinfo/types.js';
+import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord } from '../imageinfo/types.js';
 import { findPlatformRecord, sameTagSet } from '../imageinfo/index.js';
-import type { Manifest, ManifestImage } from '../manifest/types.js';
+import { qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
 import { entryPlatform, formatPlatform, imageEntries, manifestTargetPlatform, pickPlatformEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
 import type { IndexPlan, IndexReason, PlanInput, PlatformPlan } from './types.js';
 
-export function planIndexes(input: Pick<PlanInput, 'manifest' | 'previous' | 'indexes'>, platforms: ReadonlyMap<string, PlatformPlan>): IndexPlan[] {
+export function planIndexes(input: Pick<PlanInput, 'manifest' | 'previous' | 'indexes' | 'tags'>, platforms: ReadonlyMap<string, PlatformPlan>): IndexPlan[] {
   const plans: IndexPlan[] = [];
   for (const repo of input.manifest.repos) {
     repo.images.forEach((image, imageIndex) => {
@@ -27,7 +27,7 @@ export function planIndexes(input: Pick<PlanInput, 'manifest' | 'previous' | 'in
 }
 
 function planIndex(
-  input: Pick<PlanInput, 'previous' | 'indexes'>,
+  input: Pick<PlanInput, 'manifest' | 'previous' | 'indexes' | 'tags'>,
   repo: string,
   imageIndex: number,
   image: ManifestImage,
@@ -53,6 +53,9 @@ function planIndex(
   const entries = input.indexes?.get(recorded.digest);
   if (entries === null) {
     reasons.push({ kind: 'index-missing', detail: `recorded index ${recorded.digest} is not in the registry`, digest: recorded.digest });
+  } else {
+    const moved = movedSharedTag(input, repo, image, recorded);
+    if (moved) reasons.push(moved);
   }
   const listed = new Set<IndexEntry>();
   for (const platform of image.platforms) {
@@ -87,6 +90,18 @@ function planIndex(
   return { ...base, action: reasons.length > 0 ? 'move' : 'unchanged', reasons, previous: recorded.digest };
 }
 
+/** The checked shared tag (see recordedIndexes) when the registry has it naming another index, or not at all. */
+function movedSharedTag(input: Pick<PlanInput, 'manifest' | 'tags'>, repo: string, image: ManifestImage, recorded: ManifestRecord): IndexReason | undefined {
+  const tag = image.sharedTags.find((t) => recorded.sharedTags.includes(t));
+  const found = tag === undefined ? undefined : input.tags?.get(qualifiedTag(input.manifest, repo, tag));
+  const digest = digestOfReference(recorded.digest ?? '');
+  if (tag === undefined || found === undefined || found === digest) return undefined;
+  const detail = found
+    ? `shared tag ${tag} names ${shortDigest(found)}, not the recorded index ${shortDigest(digest)}`
+    : `shared tag ${tag} is not in the registry; the recorded index ${shortDigest(digest)} is`;
+  return { kind: 'index-tag-moved', detail, tag, recorded: digest, found };
+}
+
 /** The image record holding one of the image's platforms (shared tags may have changed), else the one with the same shared tags. */
 function imageRecordOf(info: ImageInfo | undefined, repo: string, image: ManifestImage): ImageRecord | undefined {
   const records = info?.repos.find((r) => r.repo === repo)?.images ?? [];
@@ -98,15 +113,31 @@ function imageRecordOf(info: ImageInfo | undefined, repo: string, image: Manifes
   return records.find((r) => r.manifest && sameTagSet(r.manifest.sharedTags, image.sharedTags));
 }
 
-/** The recorded index digests worth fetching: images with shared tags whose index was published. */
-export function recordedIndexes(manifest: Manifest, previous: ImageInfo | undefined): string[] {
-  const digests = new Set<string>();
+/**
+ * The recorded indexes worth fetching (images with shared tags whose index was published), each with
+ * the shared tag that should name it: the first of its recorded shared tags the image still has. One
+ * GET of the tag answers both what the index lists and whether the tag still names it; only a tag
+ * that moved costs a second request, for the recorded index itself.
+ */
+export function recordedIndexes(manifest: Manifest, previous: ImageInfo | undefined): RecordedIndexCheck[] {
+  const checks = new Map<string, RecordedIndexCheck>();
   for (const repo of manifest.repos) {
     for (const image of repo.images) {
       if (image.sharedTags.length === 0) continue;
-      const digest = imageRecordOf(previous, repo.name, image)?.manifest?.digest;
-      if (digest) digests.add(digest);
+      const recorded = imageRecordOf(previous, repo.name, image)?.manifest;
+      if (!recorded?.digest) continue;
+      const tag = image.sharedTags.find((t) => recorded.sharedTags.includes(t));
+      const check: RecordedIndexCheck = tag === undefined ? { digest: recorded.digest } : { digest: recorded.digest, tag: qualifiedTag(manifest, repo.name, tag) };
+      checks.set(`${check.digest} ${check.tag ?? ''}`, check);
     }
   }
-  return [...digests];
+  return [...checks.values()];
+}
+
+/** A recorded index the shell reads before the planner decides (see `recordedIndexes`). */
+export interface RecordedIndexCheck {
+  /** `<registry>/<repo>@sha256:…`, image-info's `manifest.digest`. */
+  digest: string;
+  /** `<registry>/<repo>:<shared tag>` that should name it. */
+  tag?: string;
 }

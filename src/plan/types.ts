@@ -109,6 +109,8 @@ export type IndexReason =
   | { kind: 'new-index'; detail: string }
   | { kind: 'never-published'; detail: string }
   | { kind: 'index-missing'; detail: string; digest: string }
+  /** The recorded index is there, but its first shared tag names another image ('' none): the tags are put back. */
+  | { kind: 'index-tag-moved'; detail: string; tag: string; recorded: string; found: string }
   | { kind: 'tags-changed'; detail: string; added: string[]; removed: string[] }
   | { kind: 'platform-rebuilt'; detail: string; platform: string }
   | { kind: 'platform-digest-changed'; detail: string; platform: string; old: string; new: string }

@@ -20,6 +20,7 @@ import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest, ManifestPlatform } from '../manifest/types.js';
 import { certainBuilds, computeKeys, externalResolutions, planBuilds, pushCandidates, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
+import type { RecordedIndexCheck } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources, PushedImage } from '../plan/types.js';
 import { formatPlatformForBuild, parsePlatform, type IndexEntry, type TargetPlatform } from '../platform.js';
 import { isIndexMediaType } from '../registry/index.js';
@@ -246,7 +247,7 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
     existing.add(image.digest);
   });
   await Promise.all([...reuseChecks, ...pushChecks]);
-  const input: PlanInput = { ...partial, existing, tags, pushed, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry) };
+  const input: PlanInput = { ...partial, existing, tags, pushed, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry, tags) };
   return { ...repo, previous, previousAsInFile, input, plan: planBuilds(input, keys) };
 }
 
@@ -263,13 +264,22 @@ async function pushedImage(manifest: Manifest, platform: ManifestPlatform, regis
   }
 }
 
-/** The entries of each recorded index, or null for an index the registry does not have. */
-async function readIndexes(digests: readonly string[], registry: LabelReader): Promise<Map<string, readonly IndexEntry[] | null>> {
+/**
+ * The entries of each recorded index, or null for an index the registry does not have; what each
+ * checked shared tag names goes into `tags` ('' for none). One GET per index when its tag names it.
+ */
+async function readIndexes(checks: readonly RecordedIndexCheck[], registry: LabelReader, tags: Map<string, string>): Promise<Map<string, readonly IndexEntry[] | null>> {
   const indexes = new Map<string, readonly IndexEntry[] | null>();
   await Promise.all(
-    digests.map(async (ref) => {
+    checks.map(async ({ digest: ref, tag }) => {
       try {
-        const { body, mediaType } = await registry.getManifest(ref);
+        let answer = tag === undefined ? undefined : await registry.getManifest(tag).catch((err: unknown) => {
+          if (err instanceof ImageNotFoundError) return undefined;
+          throw err;
+        });
+        if (tag !== undefined) tags.set(tag, answer?.digest ?? '');
+        if (answer?.digest !== digestOfReference(ref)) answer = await registry.getManifest(ref);
+        const { body, mediaType } = answer;
         // A recorded digest that names a single image lists none of the platforms.
         const entries = isIndexMediaType(mediaType) ? ((JSON.parse(body.toString('utf8')) as { manifests?: IndexEntry[] }).manifests ?? []) : [];
         indexes.set(ref, entries);

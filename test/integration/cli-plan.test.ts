@@ -40,6 +40,7 @@ interface PlanJsonPlatform {
 interface PlanJson {
   platforms: PlanJsonPlatform[];
   indexes: Array<{ repo: string; sharedTags: string[]; action: string; reasons: PlanJsonReason[] }>;
+  registryRequests?: number;
 }
 
 interface GraphJson {
@@ -318,6 +319,29 @@ describe('plan and graph output', { timeout: 5 * 60_000 }, () => {
     assert.equal(fresh.code, 0, fresh.stderr);
     const plan = JSON.parse(fresh.stdout) as PlanJson;
     assert.deepEqual(new Set(plan.platforms.map((p) => `${p.decision} ${p.reasons.length}`)), new Set(['reuse 0']));
+  });
+
+  it('a shared tag moved by hand: the index is moved back (exit 10, reason index-tag-moved), and build --push puts the recorded index back under it without building', async () => {
+    const world = await makeWorld(registry);
+    await writeBuiltImageInfo(world, await planJson(world));
+    const fresh = await planJson(world);
+    const sharedTag = `${registry.host}/${world.prefix}/team/multi:1`;
+    const client = createRegistryClient();
+    const recorded = (await client.headManifest(sharedTag))?.digest ?? '';
+    assert.match(recorded, /^sha256:/);
+    // Someone pushes another image under the shared tag.
+    const other = await pushImage(registry, `${world.prefix}/team/multi`, '1', { layerText: 'pushed by hand over a shared tag' });
+    const moved = await planJson(world);
+    assert.deepEqual(moved.indexes.map((i) => [i.sharedTags, i.action, i.reasons.map((r) => r.detail)]), [
+      [['1'], 'move', [`shared tag 1 names ${other.digest.slice(0, 19)}, not the recorded index ${recorded.slice(0, 19)}`]],
+    ]);
+    assert.equal(moved.registryRequests, (fresh.registryRequests ?? 0) + 1, 'one more request, for the recorded index behind the moved tag');
+    assert.equal((await cli(world, ['plan', '--exit-code', '--image-info', 'image-info.json'])).code, 10);
+
+    const build = await cli(world, ['build', '--push', '--image-info', 'image-info.json']);
+    assert.equal(build.code, 0, build.stderr);
+    assert.equal((await client.headManifest(sharedTag))?.digest, recorded, 'the shared tag names the recorded index again');
+    assert.deepEqual((await planJson(world)).indexes.map((i) => i.action), ['unchanged']);
   });
 
   it('a shared-tag-only change: a publish action with its reason, exit 10, and matrix --only-changed keeps the publish step', async () => {

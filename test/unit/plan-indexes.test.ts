@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { digestOfReference } from '../../src/digest.js';
 import { planGithubOutputs, renderPlanGithub } from '../../src/plan/github.js';
-import { planCounts, planHasWork, renderPlanJson, renderPlanText } from '../../src/plan/index.js';
+import { planBuilds, planCounts, planHasWork, recordedIndexes, renderPlanJson, renderPlanText } from '../../src/plan/index.js';
 import type { IndexPlan, Plan } from '../../src/plan/types.js';
 import { makeManifest, recordOf, sha, World, fromOnly } from '../helpers/plan-fixtures.js';
 
@@ -83,6 +83,28 @@ describe('plan: shared-tag indexes', () => {
     assert.equal(index.action, 'move');
     assert.deepEqual(index.reasons.map((r) => r.kind), ['tags-changed']);
     assert.match(index.reasons[0]?.detail ?? '', /dropped 1$/);
+  });
+
+  it('a shared tag moved by hand or deleted (the recorded index still there): a move that puts it back, naming the tag', () => {
+    const w = world();
+    const info = w.baseline();
+    const recorded = digestOfReference(info.repos[0]?.images.find((i) => i.manifest)?.manifest?.digest ?? '');
+    assert.ok(recorded);
+    // The first recorded shared tag the image still has is the one checked: `1.0`.
+    assert.deepEqual(recordedIndexes(w.manifest, info).map((c) => c.tag), ['127.0.0.1:5000/r:1.0']);
+    const planWith = (found: string) => {
+      const input = w.input(info);
+      return planBuilds({ ...input, tags: new Map([...(input.tags ?? []), ['127.0.0.1:5000/r:1.0', found]]) });
+    };
+    const other = sha('an image pushed by hand');
+    const moved = onlyIndex(planWith(other));
+    assert.equal(moved.action, 'move');
+    assert.deepEqual(moved.reasons, [
+      { kind: 'index-tag-moved', detail: `shared tag 1.0 names ${other.slice(0, 19)}, not the recorded index ${recorded.slice(0, 19)}`, tag: '1.0', recorded, found: other },
+    ]);
+    assert.equal(planHasWork(planWith(other)), true);
+    assert.match(onlyIndex(planWith('')).reasons[0]?.detail ?? '', /^shared tag 1\.0 is not in the registry; the recorded index sha256:[0-9a-f]{12} is$/);
+    assert.equal(onlyIndex(planWith(recorded)).action, 'unchanged');
   });
 
   it('a platform that rebuilds moves its index, naming the platform', () => {
