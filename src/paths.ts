@@ -1,10 +1,13 @@
 /** How paths (and other names from a repository) appear in messages, the same everywhere. */
 import path from 'node:path';
 
-/** A path as the user would name it: relative to the working directory when inside it (and so shorter). */
+/**
+ * A path as the user would name it: relative to the working directory when inside it (and so shorter).
+ * A name that merely begins with two dots (`..hidden`) is inside.
+ */
 export function displayPath(abs: string): string {
   const rel = path.relative(process.cwd(), abs);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) && rel.length < abs.length ? rel : abs;
+  return rel && isWithin(process.cwd(), abs) && rel.length < abs.length ? rel : abs;
 }
 
 /** Whether `target` is `dir` or lies below it (both absolute; compare real paths to see through symbolic links). */

@@ -6,10 +6,10 @@
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { isWithin } from '../paths.js';
+import { displayPath, isWithin } from '../paths.js';
 import type { RawManifestJson, RawRepoJson } from './raw.js';
 import { checkStructure } from './schema.js';
-import { at, describeSite, displayName, readSource, siteError, type Site, type SourceFile } from './source.js';
+import { at, describeSite, readSource, siteError, type Site, type SourceFile } from './source.js';
 
 export interface RawRepo {
   site: Site;
@@ -63,15 +63,15 @@ function visit(abs: string, display: string, blame: Site | undefined, chain: str
     const target = includeTarget(entry, site);
     refuseOutside(target, site, state);
     if (chain.includes(target)) {
-      const cycle = [...chain.slice(chain.indexOf(target)), target].map(displayName).join(' -> ');
+      const cycle = [...chain.slice(chain.indexOf(target)), target].map(displayPath).join(' -> ');
       throw siteError(site, `include cycle: ${cycle}`);
     }
     if (state.included.has(target)) {
       const earlier = state.included.get(target);
       const where = earlier ? ` by ${describeSite(earlier, file)}` : ' (it is the top-level manifest)';
-      throw siteError(site, `${JSON.stringify(displayName(target))} is already included${where}`);
+      throw siteError(site, `${JSON.stringify(displayPath(target))} is already included${where}`);
     }
-    visit(target, displayName(target), site, [...chain, target], state);
+    visit(target, displayPath(target), site, [...chain, target], state);
   }
 }
 
@@ -97,7 +97,7 @@ function refuseOutside(target: string, site: Site, state: LoadState): void {
   state.repositoryReal ??= realpathSync.native(path.dirname(state.main?.abs ?? site.file.abs));
   if (!isWithin(state.repositoryReal, real)) {
     const through = lstatSync(target).isSymbolicLink() ? ' through a symbolic link' : '';
-    throw siteError(site, `included file ${JSON.stringify(displayName(target))} leads outside the manifest's folder${through}`);
+    throw siteError(site, `included file ${JSON.stringify(displayPath(target))} leads outside the manifest's folder${through}`);
   }
 }
 

@@ -5,7 +5,6 @@
  * or when the text is not plain JSON (comments, which ImageBuilder's reader accepts, or a syntax error).
  */
 import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { InputError } from '../errors.js';
 import { FORBIDDEN_CONTROL } from '../paths.js';
@@ -109,12 +108,6 @@ export function siteError(site: Site, problem: string): InputError {
 
 export function at(site: Site, ...rest: Array<string | number>): Site {
   return { file: site.file, path: [...site.path, ...rest] };
-}
-
-/** How to name a file in messages: relative to the working directory when under it. */
-export function displayName(abs: string): string {
-  const rel = path.relative(process.cwd(), abs);
-  return rel && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) ? rel : abs;
 }
 
 /** The largest manifest file read (public manifests are a few KB); a larger one is hostile input. */
