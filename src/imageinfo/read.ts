@@ -7,7 +7,8 @@
  * become [], a missing index digest becomes '', schemaVersion becomes "2.0". Unknown fields stay.
  */
 import { readFile } from 'node:fs/promises';
-import { findNodeAtLocation, parse as parseTolerant, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { parseJsonText } from '../manifest/index.js';
 import { InputError } from '../errors.js';
 import type { FromImageRecord, ImageInfo, ImageRecord, InputsRecord, LayerRecord, ManifestRecord, PlatformRecord, RepoRecord } from './types.js';
 
@@ -48,19 +49,9 @@ export function parseImageInfo(file: string, text: string): ImageInfo {
   }
 }
 
+/** Comments and trailing commas are tolerated, as ImageBuilder's reader tolerates them; the parser is the manifest's. */
 function parseJson(file: string, text: string): unknown {
-  const body = text.replace(/^\uFEFF/, '');
-  try {
-    // Strict JSON first: it is what both writers produce, and far faster than a tolerant parse.
-    return JSON.parse(body) as unknown;
-  } catch {
-    const errors: ParseError[] = [];
-    const value = parseTolerant(body, errors, { allowTrailingComma: true }) as unknown;
-    const first = errors[0];
-    if (first) throw new InputError(file, `line ${lineAt(body, first.offset)}`, `invalid JSON (${printParseErrorCode(first.error)})`);
-    if (value === undefined) throw new InputError(file, undefined, 'empty file, expected an image-info object');
-    return value;
-  }
+  return parseJsonText(text.replace(/^\uFEFF/, ''), file, { allowTrailingComma: true });
 }
 
 /**

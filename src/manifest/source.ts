@@ -217,14 +217,14 @@ function firstControlCharacter(root: unknown): { path: JsonPath; character: stri
  * JSON (comments allowed) from `text`; a syntax error is an InputError naming `display`, line and
  * column, that never quotes the text (a Docker config's credentials, say).
  */
-export function parseJsonText(text: string, display: string): unknown {
+export function parseJsonText(text: string, display: string, options: { allowTrailingComma?: boolean } = {}): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
     // Not plain JSON: comments (accepted) or a syntax error (reported with line and column).
   }
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: false, allowTrailingComma: false, allowEmptyContent: false });
+  const root = parseTree(text, errors, { disallowComments: false, allowTrailingComma: options.allowTrailingComma ?? false, allowEmptyContent: false });
   const first = errors[0];
   if (first || !root) {
     const offset = first?.offset ?? 0;

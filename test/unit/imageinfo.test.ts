@@ -253,8 +253,8 @@ describe('reading', () => {
   });
 
   const malformed: [string, string, RegExp][] = [
-    ['invalid JSON', '{\n  "schemaVersion": "2.0",\n  "repos": [\n    {"repo": }\n  ]\n}', /^bad\.json: line 4: invalid JSON \(ValueExpected\)$/],
-    ['an empty file', '', /^bad\.json: line 1: invalid JSON/],
+    ['invalid JSON', '{\n  "schemaVersion": "2.0",\n  "repos": [\n    {"repo": }\n  ]\n}', /^bad\.json: line 4, column 14: invalid JSON: expected a value$/],
+    ['an empty file', '', /^bad\.json: line 1, column 1: invalid JSON: expected a value \(unexpected end of file\)$/],
     ['an unsupported schemaVersion', '{\n  "schemaVersion": "3.0",\n  "repos": []\n}', /^bad\.json: schemaVersion \(line 2\): schemaVersion "3\.0" is not supported; expected "2\.0"/],
     ['a missing schemaVersion', '{"repos": []}', /^bad\.json: schemaVersion \(line 1\): schemaVersion is missing; expected "2\.0"$/],
     [
