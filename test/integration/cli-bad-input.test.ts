@@ -315,8 +315,8 @@ const cases: Case[] = [
     files: { ...withDockerfile(DOCKERFILE), [IMAGE_INFO]: '{\n  "schemaVersion": "2.0",\n  "repos": [\n    {"repo": "team/app" "images": []}\n  ]\n}\n' },
     args: PLAN,
     file: IMAGE_INFO,
-    at: { line: 4 },
-    problem: /invalid JSON/,
+    at: 'line 4, column 25',
+    problem: /invalid JSON: expected ','/,
   },
   {
     name: 'an image-info file with a wrong field type, given to build --push',
