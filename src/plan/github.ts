@@ -27,8 +27,7 @@ export function renderPlanGithub(plan: Plan, options: GithubSummaryOptions = {})
   const publishing = publish > 0 ? ` **${publish} shared-tag ${indexes(publish)} to publish.**` : '';
   const report = options.reportUrl ? `The full picture, every platform with its inputs and reasons: [HTML report](${options.reportUrl}).` : '';
   const moved = plan.platforms.flatMap((p) => p.movedTags.map((m) => ({ id: p.id, moved: m })));
-  const found = plan.platforms.filter((p) => p.pushedEarlier !== undefined);
-  if (stale.length === 0 && publish === 0 && moved.length === 0 && found.length === 0) {
+  if (stale.length === 0 && publish === 0 && moved.length === 0) {
     return `## imagewright plan: up to date\n\nAll ${total} ${platforms(total)} can be reused; nothing to build.${addedTags(plan)}\n${report ? `\n${report}\n` : ''}`;
   }
   const sections = [
@@ -36,23 +35,12 @@ export function renderPlanGithub(plan: Plan, options: GithubSummaryOptions = {})
       ? `## imagewright plan: ${stale.length} of ${total} ${platforms(total)} stale`
       : publish > 0
         ? `## imagewright plan: ${publish} shared-tag ${indexes(publish)} to publish`
-        : moved.length > 0
-          ? `## imagewright plan: ${moved.length} moved ${moved.length === 1 ? 'tag' : 'tags'} to put back`
-          : `## imagewright plan: ${found.length} ${found.length === 1 ? 'image' : 'images'} to record`,
+        : `## imagewright plan: ${moved.length} moved ${moved.length === 1 ? 'tag' : 'tags'} to put back`,
     `**${stale.length} to build**, ${total - stale.length} to reuse.${publishing}${addedTags(plan)}`,
     countsTable(plan),
     report,
     moved.length > 0
       ? ['### Moved tags, put back on the recorded image without a rebuild', '', '| Platform | Why |', '| --- | --- |', ...moved.map((m) => `| ${code(m.id)} | ${cell(m.moved.detail)} |`)].join('\n')
-      : '',
-    found.length > 0
-      ? [
-          '### Images found at their tags with their build keys, to record without a rebuild',
-          '',
-          '| Platform | Why |',
-          '| --- | --- |',
-          ...found.map((p) => `| ${code(p.id)} | ${cell(p.pushedEarlier?.detail ?? '')} |`),
-        ].join('\n')
       : '',
     movedImages(stale),
     options.edges && stale.length > 0 ? affectedGraph(plan, options.edges) : '',

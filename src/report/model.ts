@@ -80,7 +80,7 @@ export function reportModel(options: ReportModelOptions): ReportData {
       dockerfile: platform.dockerfile,
       tags: platform.tags,
       decision: !p ? 'unplanned' : p.decision === 'build' ? 'build' : p.newTags.length > 0 || (p.movedTags?.length ?? 0) > 0 ? 'retag' : 'reuse',
-      reasons: p?.pushedEarlier ? [`pushed earlier: ${p.pushedEarlier.detail}`] : (p?.reasons.map((r) => r.detail) ?? []),
+      reasons: p?.reasons.map((r) => r.detail) ?? [],
       changePath: upstreamRebuilt?.kind === 'upstream-rebuilt' ? upstreamRebuilt.path : [],
       inputs: p
         ? [

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planGithubOutputs, renderPlanGithub } from '../../src/plan/github.js';
 import { shortDigest as short } from '../../src/digest.js';
-import { planBuilds } from '../../src/plan/index.js';
 import type { Plan } from '../../src/plan/types.js';
 import { analysis, fromOnly, makeManifest, planOf, REGISTRY, World } from '../helpers/plan-fixtures.js';
 
@@ -116,26 +115,6 @@ describe('plan --format github: moved tags', () => {
       md.split('\n').filter((l) => l.startsWith('| `r:tool`')),
       [`| \`r:tool\` | tag tool names sha256:eeeeeeeeeeee, not the recorded image ${short(planOf(plan, 'r:tool').previous?.digest ?? '')} |`],
     );
-    assert.equal(planGithubOutputs(plan), 'stale=true\nbuild-count=0\npublish-count=0\n');
-  });
-});
-
-describe('plan --format github: images an earlier attempt pushed', () => {
-  it('not up to date, stale=true, and a table naming each image found at its tag with its build key', () => {
-    const w = world();
-    const info = w.baseline();
-    w.changeDockerfile('r:tool');
-    const attempt = w.carryOut(w.plan(info), 2);
-    const record = attempt.repos[0]?.images[2]?.platforms[0];
-    assert.ok(record);
-    const input = w.input(info);
-    const plan = planBuilds({ ...input, existing: new Set([...input.existing, record.digest]), pushed: new Map([['r:tool', { tag: `${REGISTRY}/r:tool`, record }]]) });
-    const md = renderPlanGithub(plan);
-    assert.ok(md.startsWith('## imagewright plan: 1 image to record\n\n**0 to build**, 4 to reuse.'), md);
-    assert.ok(md.includes('### Images found at their tags with their build keys, to record without a rebuild'), md);
-    const row = md.split('\n').filter((l) => l.startsWith('| `r:tool`'));
-    assert.equal(row.length, 1);
-    assert.match(row[0] ?? '', /^\| `r:tool` \| 127\.0\.0\.1:5000\/r:tool holds sha256:[0-9a-f]{12}, built with this build key/);
     assert.equal(planGithubOutputs(plan), 'stale=true\nbuild-count=0\npublish-count=0\n');
   });
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planBuilds, planJson } from '../../src/plan/index.js';
+import { planJson } from '../../src/plan/index.js';
 import { escapeHtml, parseSavedPlan, renderReport, reportModel, scriptSafeJson, type ReportData } from '../../src/report/index.js';
 import { InputError } from '../../src/errors.js';
 import { analysis, fromOnly, makeManifest, REGISTRY, World } from '../helpers/plan-fixtures.js';
@@ -69,20 +69,6 @@ describe('report: model', () => {
     assert.deepEqual(node(data, 'r:c').changePath, ['r:a', 'r:b', 'r:c']);
     assert.deepEqual(node(data, 'r:a').changePath, [], 'r:a changed itself');
     assert.match(node(data, 'r:a').reasons.join('\n'), /Dockerfile/);
-  });
-
-  it('an image found at its tag with its build key (an earlier attempt pushed it) is a reuse that says so', () => {
-    const w = world();
-    const info = w.baseline();
-    w.changeDockerfile('r:a');
-    const attempt = w.carryOut(w.plan(info), 2);
-    const record = attempt.repos[0]?.images[0]?.platforms[0];
-    assert.ok(record && record.dockerfile.startsWith('src/a'));
-    const input = w.input(info);
-    const plan = planBuilds({ ...input, existing: new Set([...input.existing, record.digest]), pushed: new Map([['r:a', { tag: `${REGISTRY}/r:a`, record }]]) });
-    const a = node(reportModel({ title: 't', graph: w.graph(), plan: planJson(plan), source: 'plan' }), 'r:a');
-    assert.equal(a.decision, 'reuse');
-    assert.match(a.reasons.join('\n'), /^pushed earlier: 127\.0\.0\.1:5000\/r:a holds sha256:[0-9a-f]{12}, built with this build key/);
   });
 
   it('nodes carry platform, inputs and reads; edges point upstream → downstream', () => {
