@@ -309,10 +309,12 @@ function runLogged(
 }
 
 /**
- * Environment variables that change how the docker CLI itself runs (where the engine is, its
- * config, proxies, the Go runtime, the dynamic linker...): a build arg of that name is not put there.
+ * Environment variables that change how the docker CLI or buildx runs (where the engine is, its
+ * config, proxies, Git and SSH for remote contexts, tracing, the Go runtime, the dynamic linker, the
+ * Windows profile folders...): a build arg of that name is not put there, and stays an argument.
  */
-const DOCKER_READS = /^(?:DOCKER_.*|BUILDX_.*|BUILDKIT_.*|GO.*|LD_.*|XDG_.*|LC_.*|SSL_.*|.*_PROXY|PATH|HOME|TMPDIR|TMP|TEMP|USER|SHELL|LANG|TERM|PWD)$/i;
+const DOCKER_READS =
+  /^(?:DOCKER_.*|BUILDX_.*|BUILDKIT_.*|EXPERIMENTAL_.*|COMPOSE_.*|OTEL_.*|GIT_.*|SSH_.*|GO.*|LD_.*|DYLD_.*|XDG_.*|LC_.*|SSL_.*|.*_PROXY|PATH|PATHEXT|HOME|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|SYSTEMROOT|WINDIR|COMSPEC|TMPDIR|TMP|TEMP|USER|SHELL|LANG|TERM|PWD|NO_COLOR)$/i;
 
 function passableByEnvironment(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !DOCKER_READS.test(name);

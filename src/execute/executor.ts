@@ -229,7 +229,7 @@ class PlanExecutor {
       tags: plan.tags.filter((t) => previous.simpleTags.includes(t)),
       fromImages: plan.fromImages,
       durationMs: 0,
-      notes: plan.pushedEarlier ? ['found at its tag with this build key, not in the image-info'] : [],
+      notes: plan.pushedEarlier ? ['pushed by an earlier attempt of this leg'] : [],
     };
     const moved = plan.movedTags.map((m) => m.tag);
     const targets = tagsToPut(plan).map((t) => this.#qualified(plan, t));

@@ -10,7 +10,8 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, com
   const fresh: PlatformRecord = {
     // ImageBuilder's spelling of the identity fields (osType `Linux`, architecture `arm32`), so its tools read ours.
     ...platformRecordIdentity(platform),
-    dockerfile: plan.previous?.dockerfile ?? plan.dockerfile,
+    // A record's own spelling of its Dockerfile stays; an image an earlier attempt pushed is recorded as the manifest names it now.
+    dockerfile: (plan.pushedEarlier ? undefined : plan.previous?.dockerfile) ?? plan.dockerfile,
     simpleTags: outcome.tags,
     digest: outcome.digest,
     buildKey: plan.buildKey,
@@ -21,7 +22,7 @@ export function platformRecord(plan: PlatformPlan, outcome: PlatformOutcome, com
     // The image is the recorded one: keep what describes it, replace what describes the inputs.
     // `isUnchanged` as ImageBuilder sets it, because its publish job runs trimUnchangedPlatforms and
     // publishes nothing of an unchanged platform: a cached image whose tags differ from the record's
-    // is not unchanged (its new tags are to be published), nor is one an earlier attempt of this build
+    // is not unchanged (its new tags are to be published), nor is one an earlier attempt of this CI leg
     // pushed (new to the image-info, as if built now).
     const kept: PlatformRecord = { ...(plan.previous ?? fresh), ...withoutUndefined(fresh) };
     if (plan.pushedEarlier || (plan.previous && !sameTagSet(plan.tags, plan.previous.simpleTags))) delete kept.isUnchanged;

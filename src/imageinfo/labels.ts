@@ -18,6 +18,12 @@ export const LABEL_FROM_IMAGES = 'dev.imagewright.from-images';
  */
 export const LABEL_INPUTS = 'dev.imagewright.inputs';
 
+/**
+ * The id of the matrix plan (`build --plan`) whose leg built the image: a re-run of that leg takes the
+ * image for its own first attempt's only when this label says so (shell/plan.ts, earlier attempts).
+ */
+export const LABEL_PLAN = 'dev.imagewright.plan';
+
 /** The part of a platform's record its image carries. */
 export interface LabelledRecord {
   buildKey: string;

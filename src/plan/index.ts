@@ -4,4 +4,4 @@ export { certainBuilds, planBuilds, pushCandidates, reuseCandidates, type PushCa
 export { recordedIndexes, type RecordedIndexCheck } from './indexes.js';
 export { indexName, planCounts, planHasWork, planJson, platformHasWork, renderPlanJson, renderPlanText, tagsToPut, type KeyedInputs, type PlanJson, type PlanJsonPlatform } from './render.js';
 export type { Decision, IndexPlan, IndexReason, MovedTag, Plan, PlanInput, PlatformPlan, PlatformSources, PushedEarlier, PushedImage, Reason, ReasonKind, RecordedImageCheck } from './types.js';
-export { filteredGraph, filteredPlan, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from './select.js';
+export { filteredGraph, filteredPlan, legPlatforms, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from './select.js';

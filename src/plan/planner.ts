@@ -58,7 +58,7 @@ function reusable(key: string, record: PlatformRecord | undefined): record is Pl
 }
 
 /**
- * Where an earlier attempt of this build may have left an image no image-info records (PlanInput.pushed):
+ * Where an earlier attempt of this CI leg may have left an image no image-info records (PlanInput.pushed):
  * the first tag of each platform whose record does not match its key. The tag naming the recorded
  * image (an ordinary rebuild) answers with one HEAD; only another image there is read further.
  */
@@ -126,7 +126,7 @@ function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyM
   if (record) plan.previous = record;
   if (pushed) {
     const digest = digestOfReference(pushed.record.digest);
-    const detail = `${pushed.tag} holds ${shortDigest(digest)}, built with this build key (its labels say so), which the image-info does not record: an earlier attempt pushed it, or it is recorded under another identity`;
+    const detail = `${pushed.tag} holds ${shortDigest(digest)}, which an earlier attempt of this leg pushed (its labels carry this plan and this build key); the image-info does not record it`;
     plan.pushedEarlier = { tag: pushed.tag, digest, detail, instead: reasons };
   }
   return plan;

@@ -89,7 +89,7 @@ export interface PlanJsonPlatform {
   newTags: string[];
   /** Absent in plans saved before moved tags were checked. */
   movedTags?: MovedTag[];
-  /** A reuse of an image an earlier attempt of this build pushed (PlatformPlan.pushedEarlier). */
+  /** A reuse of an image an earlier attempt of this CI leg pushed (PlatformPlan.pushedEarlier). */
   pushedEarlier?: PushedEarlier;
 }
 

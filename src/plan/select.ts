@@ -63,16 +63,21 @@ function filterOptions(filter: PlatformFilter): string {
  * same manifest and --max-legs; they never depend on the plan).
  */
 export function selectLeg(plan: Plan, graph: BuildGraph, name: string, maxLegs: number | undefined): Plan {
+  const ids = legPlatforms(graph, name, maxLegs);
+  const selected = plan.platforms.filter((p) => ids.has(p.id));
+  checkUpstreamsSelected(plan, graph, selected, '--leg');
+  return selectedPlan(plan, selected);
+}
+
+/** The platform ids of leg `name` of the matrix of `graph` (already filtered as the matrix was); an unknown name is an OptionError. */
+export function legPlatforms(graph: BuildGraph, name: string, maxLegs: number | undefined): Set<string> {
   const matrix = computeLegs(legInput(graph), maxLegs === undefined ? {} : { maxLegs });
   const leg = findLeg(matrix, name);
   if (!leg) {
     const known = matrix.legs.map((l) => l.name).join(', ');
     throw new OptionError('--leg', `no leg is named ${name}${maxLegs === undefined ? '' : ` with --max-legs ${maxLegs}`}; the legs are: ${known}`);
   }
-  const ids = new Set(leg.platformIds);
-  const selected = plan.platforms.filter((p) => ids.has(p.id));
-  checkUpstreamsSelected(plan, graph, selected, '--leg');
-  return selectedPlan(plan, selected);
+  return new Set(leg.platformIds);
 }
 
 /** The selected platforms, and the indexes whose platforms are all among them. */

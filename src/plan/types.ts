@@ -39,10 +39,10 @@ export interface PlanInput {
   /** `--build-arg` values; each enters the key of the platforms whose Dockerfile consumes it. */
   commandLineBuildArgs?: ReadonlyMap<string, SecretValue>;
   /**
-   * Images an earlier attempt of this build pushed and no image-info kept (a CI leg run again, a run
-   * stopped before its image-info was saved): per platform id, the record the labels of the image at
-   * the platform's first tag carry, when that image is not the recorded one. The shell looks only at
-   * platforms whose record does not give reuse (see `pushCandidates`).
+   * Images an earlier attempt of this CI leg pushed and no image-info kept (the leg run again in a
+   * fresh checkout): per platform id, the record the labels of the image at the platform's first tag
+   * carry, when that image is not the recorded one and its labels name this leg's plan. The shell
+   * looks only under `build --leg --plan`, at the leg's platforms whose record does not give reuse.
    */
   pushed?: ReadonlyMap<string, PushedImage>;
 }
@@ -154,7 +154,7 @@ export interface PlatformPlan {
   /** For `reuse`: tags of the record that name another image now, or none (to be put back without a rebuild). */
   movedTags: MovedTag[];
   /**
-   * For `reuse`: the image is not the recorded one but one an earlier attempt of this build pushed
+   * For `reuse`: the image is not the recorded one but one an earlier attempt of this CI leg pushed
    * (its labels carry this build key, and it was built from the images this plan reads). `previous`
    * is then its record, read back from the labels; the run records it as built (no `isUnchanged`).
    */

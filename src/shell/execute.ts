@@ -7,7 +7,7 @@ import { commitUrlMaker } from './source-repo.js';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock, type ProgressMode } from '../execute/index.js';
 import type { Engine } from '../execute/engine.js';
 import { matchesFilter, type ManifestPlatform } from '../manifest/index.js';
-import { filteredGraph, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
+import { filteredGraph, legPlatforms, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import type { ImageInfo } from '../imageinfo/index.js';
 import type { LegStamp, MatrixPlan } from '../matrix/index.js';
@@ -18,7 +18,8 @@ import type { SkipReason } from '../execute/index.js';
 import type { TargetPlatform } from '../platform.js';
 import { enginePlatformProvider } from './build-platform.js';
 import { checkBasePlatforms, checkEmulation, platformsToBuild, unbuildableOnEngine } from './platform-check.js';
-import { planRepository, type LoadOptions, type PlanResult } from './plan.js';
+import { LABEL_PLAN } from '../imageinfo/labels.js';
+import { planRepository, type EarlierAttempts, type LoadOptions, type PlanResult } from './plan.js';
 import { foreignTagError, foreignTags, recordedDigests, tagClaims, takeOverWarning } from './tag-owners.js';
 import type { BuildSecret } from '../secret.js';
 import { PhaseTimings } from '../timings.js';
@@ -108,7 +109,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         noCache: options.noCache,
         buildPlatform: enginePlatform,
         onCertainBuilds,
-        ...(options.leg !== undefined ? { findEarlierPushes: true } : {}),
+        ...earlierAttemptsOf(options),
       }),
     );
     let plan = selectPlatforms(planned.plan, planned.graph, options.filter);
@@ -147,6 +148,8 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
         jobs: options.jobs,
         commandLineBuildArgs: options.commandLineBuildArgs,
         secrets: options.secrets,
+        // A re-run of the leg knows its first attempt's images by this label.
+        ...(options.legPlan ? { labels: { [LABEL_PLAN]: options.legPlan.id } } : {}),
         logDir: options.logDir,
         skip,
         progress,
@@ -162,6 +165,13 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     releaseOnSignal();
     await lock?.release();
   }
+}
+
+/** Under `--leg --plan`: the images of this plan's leg an earlier attempt pushed are taken (shell/plan.ts). */
+function earlierAttemptsOf(options: BuildOptions): { earlierAttempts?: EarlierAttempts } {
+  const { leg, legPlan } = options;
+  if (leg === undefined || !legPlan) return {};
+  return { earlierAttempts: { planId: legPlan.id, platforms: (graph) => legPlatforms(filteredGraph(graph, options.filter), leg, options.maxLegs) } };
 }
 
 /** A leg file starts empty, stamped with the matrix's plan and the leg's name when --plan is given (see matrix/stamp.ts). */

@@ -18,7 +18,7 @@ import type { BuildGraph } from '../graph/types.js';
 import { imageInfoForRun, readImageInfo, unmatchedImageInfoWarning } from '../imageinfo/index.js';
 import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
-import type { Manifest, ManifestPlatform } from '../manifest/types.js';
+import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
 import { certainBuilds, computeKeys, externalResolutions, planBuilds, pushCandidates, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
 import type { RecordedIndexCheck } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources, PushedImage } from '../plan/types.js';
@@ -168,11 +168,20 @@ export interface PlanOptions extends LoadOptions {
    */
   onCertainBuilds?: (platforms: readonly ManifestPlatform[]) => void;
   /**
-   * Look at the tags of the platforms to build for images an earlier attempt of this build pushed
-   * (PlanInput.pushed). Default: when there is a previous image-info (without one everything is new,
-   * and planning that needs no registry). A CI leg looks always: a re-run has no leg file of its first attempt.
+   * A leg of a matrix plan (`build --leg --plan`): look at the tags of its platforms that would build
+   * for the images an earlier attempt of the same leg pushed (a re-run has no leg file of its first
+   * attempt), and take those whose labels carry this plan's id and the computed build key
+   * (PlanInput.pushed). Only the plan's own images are taken: an image someone else put at the tag,
+   * whatever its labels claim of build keys, is built over.
    */
-  findEarlierPushes?: boolean;
+  earlierAttempts?: EarlierAttempts;
+}
+
+export interface EarlierAttempts {
+  /** The matrix plan's id, which every image of its legs carries (LABEL_PLAN). */
+  planId: string;
+  /** The leg's platforms, from the graph (the leg is chosen from it alone). */
+  platforms: (graph: BuildGraph) => ReadonlySet<string>;
 }
 
 export interface PlanResult extends LoadedRepository {
@@ -234,32 +243,47 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
       }
       if (await options.registry.exists(check.digest)) existing.add(check.digest);
     });
-  // What an earlier attempt of this build pushed: one HEAD per platform to rebuild, more only when its tag moved.
-  const findPushes = options.findEarlierPushes ?? previous !== undefined;
-  const pushChecks = (findPushes ? pushCandidates(partial, keys) : []).map(async (candidate) => {
-    const found = (await options.registry.headManifest(candidate.tag))?.digest ?? '';
-    tags.set(candidate.tag, found);
-    const platform = keys.get(candidate.id)?.platform;
-    if (!found || found === candidate.recorded || !platform?.tags[0]) return;
-    const image = await pushedImage(repo.manifest, platform, options.registry);
+  // What an earlier attempt of this leg pushed: one HEAD per platform of the leg to rebuild, more only
+  // when its tag names another image than the record. Records read from labels came through the tags already.
+  const attempts = options.earlierAttempts && !fromLabels ? options.earlierAttempts : undefined;
+  const leg = attempts?.platforms(repo.graph) ?? new Set<string>();
+  const take = async (id: string, tag: string): Promise<void> => {
+    const platform = keys.get(id)?.platform;
+    if (!attempts || !platform) return;
+    const image = await pushedImage(repo.manifest, platform, attempts.planId, options.registry);
     if (!image) return;
-    pushed.set(candidate.id, { tag: candidate.tag, record: image });
+    pushed.set(id, { tag, record: image });
     existing.add(image.digest);
-  });
+  };
+  const pushChecks = pushCandidates(partial, keys)
+    .filter((candidate) => leg.has(candidate.id))
+    .map(async (candidate) => {
+      const found = (await options.registry.headManifest(candidate.tag))?.digest ?? '';
+      tags.set(candidate.tag, found);
+      if (found && found !== candidate.recorded) await take(candidate.id, candidate.tag);
+    });
   await Promise.all([...reuseChecks, ...pushChecks]);
+  // A recorded image gone from the registry (its platform rebuilds with the same key): its first attempt may have pushed that rebuild.
+  await Promise.all(
+    [...keys.values()]
+      .filter(({ platform, key, record }) => leg.has(platform.id) && record?.buildKey === key && record.digest && !existing.has(record.digest) && platform.tags[0] !== undefined)
+      .map(({ platform }) => take(platform.id, qualifiedTag(repo.manifest, platform.repo, platform.tags[0] as string))),
+  );
   const input: PlanInput = { ...partial, existing, tags, pushed, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry, tags) };
   return { ...repo, previous, previousAsInFile, input, plan: planBuilds(input, keys) };
 }
 
 /**
- * The record the labels of the image at the platform's first tag carry. An image whose labels do not
- * read (made by hand, or by anyone) is not taken for an earlier attempt's: the platform builds over it.
+ * The record the labels of the image at the platform's first tag carry, when they say a leg of plan
+ * `planId` built it. Anything else there (made by hand, by another plan, or unreadable: labels or a
+ * config that do not parse, nothing of the platform's architecture) is not taken: the platform builds over it.
  */
-async function pushedImage(manifest: Manifest, platform: ManifestPlatform, registry: LabelReader): Promise<PlatformRecord | undefined> {
+async function pushedImage(manifest: Manifest, platform: ManifestPlatform, planId: string, registry: LabelReader): Promise<PlatformRecord | undefined> {
   try {
-    return (await recordAt(manifest, platform, platform.tags[0] ?? '', registry))?.record;
+    const found = await recordAt(manifest, platform, platform.tags[0] ?? '', registry);
+    return found?.plan === planId ? found.record : undefined;
   } catch (err) {
-    if (err instanceof LabelError) return undefined;
+    if (err instanceof LabelError || err instanceof SyntaxError || err instanceof ImageNotFoundError) return undefined;
     throw err;
   }
 }

@@ -64,11 +64,16 @@ async function publishOne(
     if (!record?.digest) throw new Error(`${p.id} has no pushed image in ${store.file}`);
     return indexPlatform(p, recordedDigestForRun(record.digest, manifest));
   });
+  const previous = store.indexRecord(which);
+  // As plan checks it: the first recorded shared tag the image still has must name the recorded index (one HEAD).
+  const checked = previous?.digest ? image.sharedTags.find((t) => previous.sharedTags.includes(t)) : undefined;
+  const found = checked === undefined ? undefined : (await registry.headManifest(qualifiedTag(manifest, which.repo, checked)))?.digest ?? '';
   const published = await publishSharedTagIndex(registry, {
     platforms,
     sharedTags: image.sharedTags,
     tags: image.sharedTags.map((t) => qualifiedTag(manifest, which.repo, t)),
-    previous: store.indexRecord(which),
+    previous,
+    putBack: found !== undefined && found !== digestOfReference(previous?.digest ?? ''),
     now: () => new Date(),
   });
   const label = `index   ${which.repo} [${image.sharedTags.join(', ')}]`;

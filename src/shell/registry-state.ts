@@ -5,7 +5,7 @@
  */
 import { ImageNotFoundError } from '../errors.js';
 import { ImageInfoDocument, platformRecordIdentity, type ImageKey } from '../imageinfo/index.js';
-import { readRecordLabels, type PlatformIdentity } from '../imageinfo/labels.js';
+import { LABEL_PLAN, readRecordLabels, type PlatformIdentity } from '../imageinfo/labels.js';
 import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
 import { manifestTargetPlatform, pickPlatformEntry } from '../platform.js';
@@ -78,7 +78,7 @@ export async function recordAt(
   platform: ManifestPlatform,
   tag: string,
   registry: LabelReader,
-): Promise<{ record: PlatformRecord; productVersion?: string } | undefined> {
+): Promise<{ record: PlatformRecord; productVersion?: string; plan?: string } | undefined> {
   const ref = qualifiedTag(manifest, platform.repo, tag);
   const parsed = parseReference(ref);
   if (!parsed) return undefined;
@@ -111,14 +111,15 @@ export async function recordAt(
   const base = baseImageRecord(labels);
   if (base) record.baseImageDigest = base;
   if (body.layers) record.layers = body.layers.map((l) => ({ digest: l.digest, size: l.size }));
-  return productVersion === undefined ? { record } : { record, productVersion };
+  const plan = labels[LABEL_PLAN];
+  return { record, ...(productVersion !== undefined ? { productVersion } : {}), ...(plan ? { plan } : {}) };
 }
 
 /** `baseImageDigest` (`registry/repo@sha256:…`) from the OCI base-image labels every build writes. */
 function baseImageRecord(labels: Readonly<Record<string, string>>): string | undefined {
   const name = parseReference(labels['org.opencontainers.image.base.name'] ?? '');
   const digest = labels['org.opencontainers.image.base.digest'];
-  if (!name || !digest?.startsWith('sha256:')) return undefined;
+  if (!name || !digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) return undefined;
   return pinnedReference(repositoryOf(name), digest);
 }
 

@@ -342,6 +342,15 @@ describe('plan and graph output', { timeout: 5 * 60_000 }, () => {
     assert.equal(build.code, 0, build.stderr);
     assert.equal((await client.headManifest(sharedTag))?.digest, recorded, 'the shared tag names the recorded index again');
     assert.deepEqual((await planJson(world)).indexes.map((i) => i.action), ['unchanged']);
+
+    // The CI workflow's publish step (publish-manifest after the legs' merge) puts it back too, and keeps the record.
+    await pushImage(registry, `${world.prefix}/team/multi`, '1', { layerText: 'pushed by hand over a shared tag, again' });
+    const infoBefore = await readFile(join(world.root, 'image-info.json'), 'utf8');
+    const published = await cli(world, ['publish-manifest', '--image-info', 'image-info.json']);
+    assert.equal(published.code, 0, published.stderr);
+    assert.match(published.stdout, new RegExp(`published → ${recorded}`));
+    assert.equal((await client.headManifest(sharedTag))?.digest, recorded);
+    assert.equal(await readFile(join(world.root, 'image-info.json'), 'utf8'), infoBefore, 'the record stands');
   });
 
   it('a shared-tag-only change: a publish action with its reason, exit 10, and matrix --only-changed keeps the publish step', async () => {

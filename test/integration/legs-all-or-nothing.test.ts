@@ -72,10 +72,10 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     return result;
   };
   /** One leg in a fresh checkout of the repository, as a CI job runs it. */
-  const runLeg = async (leg: MatrixEntry, checkout: string, out: string, extra: string[] = []): Promise<CliResult> => {
+  const runLeg = async (leg: MatrixEntry, checkout: string, out: string, extra: string[] = [], ofPlan: MatrixPlan = plan): Promise<CliResult> => {
     const dir = await copyExample(root, checkout);
     if (leg.wave > 0) await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
-    return ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(plan), '-i', 'image-info.json', '--image-info-out', out, ...extra], dir), `leg ${leg.leg}`);
+    return ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(ofPlan), '-i', 'image-info.json', '--image-info-out', out, ...extra], dir), `leg ${leg.leg}`);
   };
 
   before(async () => {
@@ -194,10 +194,16 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     const digests = (file: LegFile) => legRecords(file).map((r) => [r.dockerfile, r.digest, r.buildKey]);
     assert.deepEqual(digests(second), digests(first));
     assert.ok(legRecords(second).every((r) => r.isUnchanged === undefined), "recorded as this run's images, not as unchanged ones");
-    assert.equal((rerun.stderr.match(/^.*reused .*\(found at its tag with this build key, not in the image-info\)$/gm) ?? []).length, legRecords(first).length, rerun.stderr);
+    assert.equal((rerun.stderr.match(/^.*reused .*\(pushed by an earlier attempt of this leg\)$/gm) ?? []).length, legRecords(first).length, rerun.stderr);
     const withAgain = [...legFiles].map(([n, file]) => (n === name ? again : file));
     const merged = ok(await cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'rerun.json', ...withAgain], coordinator), 'merge with the re-run leg');
     assert.match(merged.stderr, /: 9 platform record\(s\)\n$/);
+
+    // Only this plan's images are taken: under another plan (a matrix planned anew) the same leg builds over them.
+    const otherPlan = join(root, `${name}-other-plan.json`);
+    const other = await seconds(runLeg(leg, `leg-${name}-other-plan`, otherPlan, [], { ...plan, id: 'e'.repeat(20) }), 300);
+    assert.match(other.stderr, new RegExp(`done: ${legRecords(first).length} built, 0 reused`));
+    assert.doesNotMatch(other.stderr, /pushed by an earlier attempt/);
 
     // A re-run that builds anew (here forced with --no-cache) gives new digests, which wave 1 never read: the merge refuses.
     const rebuilt = join(root, `${name}-rebuilt.json`);

@@ -10,8 +10,8 @@ import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iw-warnings-'));
 /**
- * An empty registry: `plan` looks at the tags of the platforms it would build (for what an earlier
- * attempt pushed) and finds nothing. What is under test here is the warning, not the registry.
+ * An empty registry, for the existence checks of the records that match. What is under test here is
+ * the warning, not the registry.
  */
 let emptyRegistry: Server;
 let registry = '';

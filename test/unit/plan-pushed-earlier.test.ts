@@ -60,7 +60,7 @@ describe('planBuilds: images an earlier attempt of the same build pushed', () =>
       assert.deepEqual(p.reasons, []);
       assert.equal(p.previous?.digest, pushedRecord.digest, `${id} is recorded at the image the first attempt pushed`);
       assert.equal(p.pushedEarlier?.digest, digestOfReference(pushedRecord.digest));
-      assert.match(p.pushedEarlier?.detail ?? '', new RegExp(`^${R}/${id} holds sha256:[0-9a-f]{12}, built with this build key \\(its labels say so\\), which the image-info does not record: an earlier attempt pushed it, or it is recorded under another identity$`));
+      assert.match(p.pushedEarlier?.detail ?? '', new RegExp(`^${R}/${id} holds sha256:[0-9a-f]{12}, which an earlier attempt of this leg pushed \\(its labels carry this plan and this build key\\); the image-info does not record it$`));
     }
     // What the image-info's record alone would have said is kept.
     assert.deepEqual(planOf(plan, 'r:base').pushedEarlier?.instead.map((r) => r.kind), ['dockerfile-changed']);

@@ -52,6 +52,9 @@ describe('SecretValue', () => {
     assert.equal(engine.buildEnv(request).TOKEN?.reveal(), VALUE);
     // A name docker itself reads from its environment (a proxy) stays an argument, masked in the log.
     assert.ok(revealArgv(argv).includes('HTTPS_PROXY=http://user:proxy-pass@proxy:3128'));
+    const named = (names: string[]) =>
+      Object.keys(engine.buildEnv({ ...request, buildArgs: Object.fromEntries(names.map((n) => [n, new SecretValue(VALUE)])) }));
+    assert.deepEqual(named(['OTEL_EXPORTER_OTLP_HEADERS', 'GIT_SSH_COMMAND', 'SSH_AUTH_SOCK', 'USERPROFILE', 'DOCKER_HOST', 'no_proxy', 'NPM_TOKEN']), ['NPM_TOKEN']);
     assert.ok(!revealArgv(argv).join(' ').includes('npm-token-value'), 'BuildKit reads the secret itself');
   });
 
