@@ -131,10 +131,40 @@ export async function detectDockerCli(options: DetectOptions = {}): Promise<Dock
   throw new EngineUnavailableError(findings);
 }
 
+/**
+ * One `docker version` says both the client's version and, when a daemon answers, the engine's
+ * platform: detection and BUILDPLATFORM ask the same question, so a run with onceProbe asks it once.
+ * The client part is printed even when the daemon is unreachable (and the CLI then exits non-zero).
+ */
+const VERSION_ARGS = ['version', '--format', '{{.Client.Version}}|{{if .Server}}{{.Server.Os}}/{{.Server.Arch}}{{end}}'];
+
+async function dockerVersion(command: string, env: NodeJS.ProcessEnv, probe: Probe): Promise<{ status: number | undefined; client: string; server: string }> {
+  const answer = await probe(command, [...VERSION_ARGS], env);
+  const [client = '', server = ''] = (answer.stdout.trim().split('\n')[0] ?? '').split('|');
+  return { status: answer.status, client: client.trim(), server: server.trim() };
+}
+
 async function clientVersion(command: string, env: NodeJS.ProcessEnv, probe: Probe): Promise<string> {
-  // Prints the client version even when the daemon is unreachable (and then exits non-zero).
-  const answer = await probe(command, ['version', '--format', '{{.Client.Version}}'], env);
-  return answer.stdout.trim().split('\n')[0]?.trim() ?? '';
+  return (await dockerVersion(command, env, probe)).client;
+}
+
+/** A probe that runs each command line once per environment object, however often it is asked: one run's probes. */
+export function onceProbe(probe: Probe = runProbe): Probe {
+  const answers = new WeakMap<NodeJS.ProcessEnv, Map<string, Promise<ProbeResult>>>();
+  return (command, args, env) => {
+    let inEnv = answers.get(env);
+    if (!inEnv) {
+      inEnv = new Map();
+      answers.set(env, inEnv);
+    }
+    const key = JSON.stringify([command, ...args]);
+    let answer = inEnv.get(key);
+    if (!answer) {
+      answer = probe(command, args, env);
+      inEnv.set(key, answer);
+    }
+    return answer;
+  };
 }
 
 export interface DockerEngineOptions extends DetectOptions {
@@ -151,9 +181,9 @@ export async function readEnginePlatform(options: DetectOptions = {}): Promise<T
   const env = options.env ?? process.env;
   const probe = options.probe ?? runProbe;
   for (const command of dockerCandidates(env)) {
-    const answer = await probe(command, ['version', '--format', '{{.Server.Os}}/{{.Server.Arch}}'], env);
+    const answer = await dockerVersion(command, env, probe);
     if (answer.status !== 0) continue;
-    const platform = parsePlatform(answer.stdout.trim().split('\n')[0]?.trim() ?? '');
+    const platform = parsePlatform(answer.server);
     if (platform) return canonicalPlatform(platform);
   }
   return undefined;

@@ -3,7 +3,7 @@
  * read from the engine, asked at most once per run and only when a Dockerfile depends on it.
  */
 import { arch, platform as hostOs } from 'node:os';
-import { readEnginePlatform } from '../execute/engine.js';
+import { readEnginePlatform, type Probe } from '../execute/engine.js';
 import { canonicalPlatform, formatPlatform } from '../platform.js';
 import type { TargetPlatform } from '../platform.js';
 
@@ -11,19 +11,19 @@ import type { TargetPlatform } from '../platform.js';
 export type BuildPlatformSource = TargetPlatform | (() => Promise<TargetPlatform>);
 
 /** Memoized: the source is consulted once, however many Dockerfiles ask. */
-export function enginePlatformProvider(source: BuildPlatformSource | undefined, warn?: (message: string) => void): () => Promise<TargetPlatform> {
+export function enginePlatformProvider(source: BuildPlatformSource | undefined, warn?: (message: string) => void, probe?: Probe): () => Promise<TargetPlatform> {
   let found: Promise<TargetPlatform> | undefined;
   return () => {
     if (found) return found;
-    if (source === undefined) found = fromEngine(warn);
+    if (source === undefined) found = fromEngine(warn, probe);
     else if (typeof source === 'function') found = source();
     else found = Promise.resolve(canonicalPlatform(source));
     return found;
   };
 }
 
-async function fromEngine(warn?: (message: string) => void): Promise<TargetPlatform> {
-  const engine = await readEnginePlatform();
+async function fromEngine(warn?: (message: string) => void, probe?: Probe): Promise<TargetPlatform> {
+  const engine = await readEnginePlatform(probe ? { probe } : {});
   if (engine) return engine;
   const local = hostPlatform();
   warn?.(`no Docker engine answered to say its platform; taking this machine's, ${formatPlatform(local)}, as BUILDPLATFORM`);

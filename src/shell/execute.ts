@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { commitUrlMaker } from './source-repo.js';
 import { acquireLock, createDockerEngine, createProgress, executePlan, ImageInfoStore, runSucceeded, type BuildProgress, type BuildRunResult, type HeldLock, type ProgressMode } from '../execute/index.js';
-import type { Engine } from '../execute/engine.js';
+import { onceProbe, type Engine } from '../execute/engine.js';
 import { matchesFilter, type ManifestPlatform } from '../manifest/index.js';
 import { filteredGraph, legPlatforms, partlySelectedImages, selectLeg, selectPlatforms, type DeferredIndexes, type PlatformFilter } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
@@ -87,7 +87,9 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
   const releaseOnSignal = lock ? releaseLockOnSignals(lock) : () => undefined;
   try {
     // One answer for BUILDPLATFORM while planning and for what the engine can build.
-    const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn);
+    // Detection and BUILDPLATFORM share one `docker version`.
+    const probe = onceProbe();
+    const enginePlatform = enginePlatformProvider(options.buildPlatform, options.warn, probe);
     // Finding the Docker client and the engine's platform costs a few processes: a run with nothing
     // to build starts none. One that builds starts them as soon as its keys say so, while the
     // registry is asked about recorded images; they decide nothing.
@@ -95,7 +97,7 @@ export async function buildRepository(options: BuildOptions): Promise<BuildOutco
     const getEngineReady = (): void => {
       enginePlatform().catch(() => undefined);
       if (options.engine || detecting) return;
-      detecting = timings.time('engine detection', () => createDockerEngine({ env: process.env }));
+      detecting = timings.time('engine detection', () => createDockerEngine({ env: process.env, probe }));
       detecting.catch(() => undefined);
     };
     const onCertainBuilds = (platforms: readonly ManifestPlatform[]): void => {

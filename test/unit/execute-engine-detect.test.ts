@@ -9,6 +9,8 @@ import {
   EngineError,
   EngineUnavailableError,
   detectDockerCli,
+  onceProbe,
+  readEnginePlatform,
   type Probe,
   type ProbeResult,
 } from '../../src/execute/engine.js';
@@ -39,6 +41,23 @@ const modern: FakeCli = { version: '28.2.2', buildx: false, embeddedBuildKit: fa
 const debian: FakeCli = { version: '20.10.24+dfsg1', buildx: false, embeddedBuildKit: true };
 
 describe('detectDockerCli', () => {
+  it('asks `docker version` once for the client version and the engine platform, with one run\'s onceProbe', async () => {
+    const calls: string[] = [];
+    const probe: Probe = (command, args) => {
+      calls.push(args.join(' '));
+      // As the CLI answers VERSION_ARGS when a daemon answers; without one it prints `20.10.24+dfsg1|` and exits 1.
+      if (args[0] === 'version') return Promise.resolve({ status: 0, stdout: '20.10.24+dfsg1|linux/arm64\n', stderr: '' });
+      return Promise.resolve({ status: args[0] === 'build' ? 0 : 1, stdout: '', stderr: '' });
+    };
+    const once = onceProbe(probe);
+    const env = {};
+    const [cli, platform] = await Promise.all([detectDockerCli({ env, probe: once }), readEnginePlatform({ env, probe: once })]);
+    assert.deepEqual(cli, { command: 'docker', flavor: 'buildkit-env', version: '20.10.24+dfsg1' });
+    assert.deepEqual(platform, { os: 'linux', architecture: 'arm64' });
+    assert.equal(calls.filter((c) => c.startsWith('version')).length, 1);
+    assert.deepEqual(await readEnginePlatform({ env, probe: () => Promise.resolve({ status: 1, stdout: '28.2.2|\n', stderr: '' }) }), undefined);
+  });
+
   it('uses buildx when the first candidate has it', async () => {
     const calls: Array<{ command: string; args: string[] }> = [];
     const cli = await detectDockerCli({ env: {}, probe: fakeProbe({ docker: { ...modern, buildx: true } }, calls) });
