@@ -17,7 +17,7 @@
  * Builds run are counted by a wrapper around the docker client that logs every invocation. Prints a
  * table; asserts nothing about time (the machine is shared and noisy), exits non-zero only on errors.
  *
- *   node --import tsx bench/build-bench.ts [--scenarios a,b,c]     (needs scripts/setup-engine.sh to have run)
+ *   node --import tsx bench/build-bench.ts [--scenarios a,b,c] [--rounds N]     (needs scripts/setup-engine.sh to have run)
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,9 @@ const NO_CHANGE_RUNS = 3;
 const CHANGE_ROUNDS = 2;
 /** (c): the chain whose root changes; no other chain reads it. */
 const LONE_CHAIN = 3;
-const CHAIN_ROUNDS = 3;
+/** (c): changes per tool; `--rounds N` takes more for steadier medians (odd keeps the median one run). */
+const CHAIN_ROUNDS = Number(argValue('--rounds') ?? 3);
+if (!Number.isInteger(CHAIN_ROUNDS) || CHAIN_ROUNDS < 1) throw new Error(`--rounds expects a whole number of at least 1, got ${argValue('--rounds')}`);
 const scenarios = new Set((argValue('--scenarios') ?? 'a,b,c').split(','));
 
 interface BenchPlatform {
