@@ -299,6 +299,9 @@ class PlanExecutor {
     const group = this.#groups.get(plan.id) ?? [plan];
     // The leader's tags first: its record's digest names its own repository.
     const tags = [...new Set(group.flatMap((member) => buildTags(this.input.manifest, member, this.options.push)))];
+    // Pushed, the image needs one local tag, the one the engine pushes; the others are put on it in
+    // the registry (#push). Each local tag is a write of the engine's whole tag store.
+    const localTags = this.options.push ? tags.slice(0, 1) : tags;
     log.write(`imagewright: building ${plan.id} (${formatPlatform(platform)}) from ${displayPath(platform.dockerfilePath)}\n`);
     for (const pin of pinned.pins) log.write(`imagewright: line ${pin.line}: ${pin.ref} → ${pin.pinned}\n`);
     const ownFiles = this.input.sources.get(plan.id)?.context?.ownFiles ?? [];
@@ -309,7 +312,7 @@ class PlanExecutor {
       ({ imageId } = await this.#time('docker build', () => this.options.engine.build({
         contextDir: platform.contextDir,
         dockerfile: dockerfile.path,
-        tags,
+        tags: localTags,
         platform: formatPlatformForBuild(platform),
         buildArgs: { ...this.#commandLineArgs(plan), ...buildArgs },
         secrets: this.options.secrets ?? [],

@@ -204,7 +204,8 @@ describe('executePlan', () => {
       `FROM 127.0.0.1:5000/base:1@${baseDigest}\nRUN --mount=type=bind,from=ext.example/tools:2@${tools},target=/t /t/make\n`,
     );
     assert.equal(appBuild?.ignore, 'secrets/\n', "the context's .dockerignore sits beside the pinned Dockerfile");
-    assert.deepEqual(appBuild?.tags, ['127.0.0.1:5000/app:2', '127.0.0.1:5000/app:latest']);
+    // Pushed, the image gets one local tag (the one pushed); app:latest is only in the registry.
+    assert.deepEqual(appBuild?.tags, ['127.0.0.1:5000/app:2']);
     assert.equal(appBuild?.platform, 'linux/amd64');
     const appPlan = plan.platforms.find((p) => p.id === 'app:2') as PlatformPlan;
     assert.equal(appBuild?.labels[LABEL_BUILD_KEY], appPlan.buildKey);
@@ -279,6 +280,8 @@ describe('executePlan', () => {
     assert.equal(app?.digest, '');
     assert.match(app?.imageId ?? '', /^sha256:/);
     assert.match(engine.builds[1]?.text ?? '', /^FROM 127\.0\.0\.1:5000\/base:1\n/);
+    // Not pushed, the local tags are the result: every one of them.
+    assert.deepEqual(engine.builds[1]?.tags, ['127.0.0.1:5000/app:2', '127.0.0.1:5000/app:latest']);
     assert.ok(!engine.events.some((e) => e.startsWith('pushed')));
   });
 
