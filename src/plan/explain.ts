@@ -232,3 +232,14 @@ export function describeInstruction(read: Pick<FromImageRecord, 'instruction'>):
 function listSome(items: string[], max = 3): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
+
+/**
+ * Why a checked tag does not name what image-info records: `found` is what it names now (`sha256:…`,
+ * '' when it is gone), `recorded` the recorded image or index. `tag` is named as the reason shows it
+ * (`tag 1.0-amd64`, `shared tag 1.0`).
+ */
+export function movedTagDetail(tag: string, found: string, recorded: string, what: 'image' | 'index'): string {
+  return found
+    ? `${tag} names ${shortDigest(found)}, not the recorded ${what} ${shortDigest(recorded)}`
+    : `${tag} is not in the registry; the recorded ${what} ${shortDigest(recorded)} is`;
+}

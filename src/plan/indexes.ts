@@ -13,6 +13,7 @@ import type { ImageInfo, ImageRecord, ManifestRecord, PlatformRecord } from '../
 import { findPlatformRecord, sameTagSet } from '../imageinfo/index.js';
 import { qualifiedTag, type Manifest, type ManifestImage } from '../manifest/types.js';
 import { entryPlatform, formatPlatform, imageEntries, manifestTargetPlatform, pickPlatformEntry, type IndexEntry, type TargetPlatform } from '../platform.js';
+import { movedTagDetail } from './explain.js';
 import type { IndexPlan, IndexReason, PlanInput, PlatformPlan } from './types.js';
 
 export function planIndexes(input: Pick<PlanInput, 'manifest' | 'previous' | 'indexes' | 'tags'>, platforms: ReadonlyMap<string, PlatformPlan>): IndexPlan[] {
@@ -92,14 +93,16 @@ function planIndex(
 
 /** The checked shared tag (see recordedIndexes) when the registry has it naming another index, or not at all. */
 function movedSharedTag(input: Pick<PlanInput, 'manifest' | 'tags'>, repo: string, image: ManifestImage, recorded: ManifestRecord): IndexReason | undefined {
-  const tag = image.sharedTags.find((t) => recorded.sharedTags.includes(t));
+  const tag = checkedSharedTag(image, recorded);
   const found = tag === undefined ? undefined : input.tags?.get(qualifiedTag(input.manifest, repo, tag));
   const digest = digestOfReference(recorded.digest ?? '');
   if (tag === undefined || found === undefined || found === digest) return undefined;
-  const detail = found
-    ? `shared tag ${tag} names ${shortDigest(found)}, not the recorded index ${shortDigest(digest)}`
-    : `shared tag ${tag} is not in the registry; the recorded index ${shortDigest(digest)} is`;
-  return { kind: 'index-tag-moved', detail, tag, recorded: digest, found };
+  return { kind: 'index-tag-moved', detail: movedTagDetail(`shared tag ${tag}`, found, digest, 'index'), tag, recorded: digest, found };
+}
+
+/** The shared tag that is checked for a recorded index: the first of its recorded shared tags the image still has. */
+export function checkedSharedTag(image: Pick<ManifestImage, 'sharedTags'>, recorded: Pick<ManifestRecord, 'sharedTags'>): string | undefined {
+  return image.sharedTags.find((t) => recorded.sharedTags.includes(t));
 }
 
 /** The image record holding one of the image's platforms (shared tags may have changed), else the one with the same shared tags. */
@@ -126,7 +129,7 @@ export function recordedIndexes(manifest: Manifest, previous: ImageInfo | undefi
       if (image.sharedTags.length === 0) continue;
       const recorded = imageRecordOf(previous, repo.name, image)?.manifest;
       if (!recorded?.digest) continue;
-      const tag = image.sharedTags.find((t) => recorded.sharedTags.includes(t));
+      const tag = checkedSharedTag(image, recorded);
       const check: RecordedIndexCheck = tag === undefined ? { digest: recorded.digest } : { digest: recorded.digest, tag: qualifiedTag(manifest, repo.name, tag) };
       checks.set(`${check.digest} ${check.tag ?? ''}`, check);
     }

@@ -10,7 +10,7 @@
 import { digestOfReference, shortDigest } from '../digest.js';
 import type { FromImageRecord, PlatformRecord } from '../imageinfo/types.js';
 import { qualifiedTag, type ManifestPlatform } from '../manifest/types.js';
-import { explainKeyChange } from './explain.js';
+import { explainKeyChange, movedTagDetail } from './explain.js';
 import { planIndexes } from './indexes.js';
 import { computeKeys, type KeyedPlatform, type Keys } from './keys.js';
 import type { MovedTag, Plan, PlanInput, PlatformPlan, PushedImage, Reason, RecordedImageCheck } from './types.js';
@@ -34,7 +34,7 @@ export function reuseCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys =
   if (input.noCache) return [];
   const candidates = new Map<string, RecordedImageCheck>();
   for (const { key, record, platform } of keys.values()) {
-    if (!reusable(key, record)) continue;
+    if (!record || !reusable(key, record)) continue;
     const tag = checkedTag(platform, record);
     const check: RecordedImageCheck = tag === undefined ? { digest: record.digest } : { digest: record.digest, tag: qualifiedTag(input.manifest, platform.repo, tag) };
     candidates.set(`${check.digest} ${check.tag ?? ''}`, check);
@@ -53,7 +53,7 @@ export function certainBuilds(input: Pick<PlanInput, 'noCache'>, keys: Keys): Ma
 }
 
 /** A record the platform may be reused from, if the registry still has its image: same key, an image recorded. */
-function reusable(key: string, record: PlatformRecord | undefined): record is PlatformRecord & { digest: string } {
+export function reusable(key: string, record: PlatformRecord | undefined): boolean {
   return record?.buildKey === key && !!record.digest;
 }
 
@@ -68,7 +68,7 @@ export function pushCandidates(input: Omit<PlanInput, 'existing'>, keys: Keys = 
   for (const { key, record, platform } of keys.values()) {
     const [tag] = platform.tags;
     // A record of this key with its image is checked by reuseCandidates; one without an image may have been pushed since.
-    if (tag === undefined || (record?.buildKey === key && record.digest)) continue;
+    if (tag === undefined || reusable(key, record)) continue;
     const candidate: PushCandidate = { id: platform.id, tag: qualifiedTag(input.manifest, platform.repo, tag) };
     if (record?.digest) candidate.recorded = digestOfReference(record.digest);
     candidates.push(candidate);
@@ -96,10 +96,7 @@ function movedTags(platform: ManifestPlatform, record: PlatformRecord, input: Pl
   const found = tag === undefined ? undefined : input.tags?.get(qualifiedTag(input.manifest, platform.repo, tag));
   const recorded = digestOfReference(record.digest);
   if (tag === undefined || found === undefined || found === recorded) return [];
-  const detail = found
-    ? `tag ${tag} names ${shortDigest(found)}, not the recorded image ${shortDigest(recorded)}`
-    : `tag ${tag} is not in the registry; the recorded image ${shortDigest(recorded)} is`;
-  return [{ tag, recorded, found, detail }];
+  return [{ tag, recorded, found, detail: movedTagDetail(`tag ${tag}`, found, recorded, 'image') }];
 }
 
 function planPlatform(keyed: KeyedPlatform, input: PlanInput, planned: ReadonlyMap<string, PlatformPlan>): PlatformPlan {

@@ -19,7 +19,7 @@ import { imageInfoForRun, readImageInfo, unmatchedImageInfoWarning } from '../im
 import type { ImageInfo, PlatformRecord } from '../imageinfo/types.js';
 import { loadManifest } from '../manifest/index.js';
 import { qualifiedTag, type Manifest, type ManifestPlatform } from '../manifest/types.js';
-import { certainBuilds, computeKeys, externalResolutions, planBuilds, pushCandidates, recordedIndexes, resolutionKey, reuseCandidates } from '../plan/index.js';
+import { certainBuilds, computeKeys, externalResolutions, planBuilds, pushCandidates, recordedIndexes, resolutionKey, reusable, reuseCandidates } from '../plan/index.js';
 import type { RecordedIndexCheck } from '../plan/index.js';
 import type { Plan, PlanInput, PlatformSources, PushedImage } from '../plan/types.js';
 import { formatPlatformForBuild, parsePlatform, type IndexEntry, type TargetPlatform } from '../platform.js';
@@ -266,7 +266,7 @@ export async function planRepository(options: PlanOptions): Promise<PlanResult> 
   // A recorded image gone from the registry (its platform rebuilds with the same key): its first attempt may have pushed that rebuild.
   await Promise.all(
     [...keys.values()]
-      .filter(({ platform, key, record }) => leg.has(platform.id) && record?.buildKey === key && record.digest && !existing.has(record.digest) && platform.tags[0] !== undefined)
+      .filter(({ platform, key, record }) => leg.has(platform.id) && reusable(key, record) && !existing.has(record?.digest ?? '') && platform.tags[0] !== undefined)
       .map(({ platform }) => take(platform.id, qualifiedTag(repo.manifest, platform.repo, platform.tags[0] as string))),
   );
   const input: PlanInput = { ...partial, existing, tags, pushed, indexes: await readIndexes(recordedIndexes(repo.manifest, previous), options.registry, tags) };

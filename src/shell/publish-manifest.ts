@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { acquireLock, ImageInfoStore, indexPlatform, publishSharedTagIndex, type ManifestClient } from '../execute/index.js';
 import { findPlatformRecord, readImageInfo, recordedDigestForRun } from '../imageinfo/index.js';
 import { loadManifest, qualifiedTag, type LoadManifestOptions, type Manifest, type ManifestImage } from '../manifest/index.js';
+import { checkedSharedTag } from '../plan/index.js';
 
 export interface PublishManifestOptions extends LoadManifestOptions {
   manifestFile: string;
@@ -66,7 +67,7 @@ async function publishOne(
   });
   const previous = store.indexRecord(which);
   // As plan checks it: the first recorded shared tag the image still has must name the recorded index (one HEAD).
-  const checked = previous?.digest ? image.sharedTags.find((t) => previous.sharedTags.includes(t)) : undefined;
+  const checked = previous?.digest ? checkedSharedTag(image, previous) : undefined;
   const found = checked === undefined ? undefined : (await registry.headManifest(qualifiedTag(manifest, which.repo, checked)))?.digest ?? '';
   const published = await publishSharedTagIndex(registry, {
     platforms,
