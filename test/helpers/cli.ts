@@ -3,6 +3,7 @@
  * The TypeScript sources are bundled once per test process with esbuild (which tsx already brings),
  * so each run costs a Node start, not a TypeScript compile, and always reflects the current sources.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,12 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Asserts that the run `what` exited 0 (the failure shows the end of its stderr); returns it. */
+export function succeeded(result: CliResult, what: string): CliResult {
+  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr.slice(-3000)}`);
+  return result;
 }
 
 export interface CliOptions {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CliResult } from '../helpers/cli.js';
+import { type CliResult, succeeded } from '../helpers/cli.js';
 import { loadEngineEnv, updateBaseImage } from '../helpers/engine.js';
 import { ALL_TAGS, IMAGE_INFO, recordsOf, registryDigest, runImage, Workspace, type PlanJson, type PlatformJson } from '../helpers/e2e.js';
 
@@ -16,10 +16,6 @@ const CROSS = ['cross-arm64', 'cross-arm', 'cross-riscv64'];
 
 function sorted(values: Iterable<string>): string[] {
   return [...values].sort();
-}
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited with ${result.code}:\n${result.stderr}`);
 }
 
 /** Tags (first tag of each platform) the plan builds. */
@@ -52,7 +48,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
   before(async () => {
     seed = await Workspace.create('e2e');
     first = await seed.cli('build', '--push', '--image-info', IMAGE_INFO);
-    ok(first, 'the first build');
+    succeeded(first, 'the first build');
     seedRecords = await seed.records();
   });
 
@@ -72,7 +68,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
 
   /** `build --push --image-info`, then the checks every run must pass: valid image-info, no lock left. */
   async function buildAndPush(ws: Workspace, ...args: string[]): Promise<Map<string, PlatformJson>> {
-    ok(await ws.cli('build', '--push', '--image-info', IMAGE_INFO, ...args), 'build');
+    succeeded(await ws.cli('build', '--push', '--image-info', IMAGE_INFO, ...args), 'build');
     ws.assertNoLock();
     return ws.records();
   }
@@ -215,7 +211,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
         [['context-changed', ['pages/index.txt']]],
       );
       const run = await ws.cli('build', '--push', '--image-info', IMAGE_INFO, '--verbose');
-      ok(run, 'build --verbose');
+      succeeded(run, 'build --verbose');
       // --verbose says how many registry requests the run made and where its time went.
       assert.match(run.stderr, /^registry requests: \d+$/m);
       const timings = /^timings: (.*)$/m.exec(run.stderr)?.[1] ?? '';
@@ -239,7 +235,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
       assert.deepEqual(planned(ws, await ws.plan('--image-info', inside)), []);
       await ws.write('src/docs/amd64/pages/index.txt', 'the index, edited beside own files\n');
       const logDir = 'src/docs/amd64/.imagewright/logs';
-      ok(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'build');
+      succeeded(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'build');
       assert.deepEqual(await ws.builtTags(), ['docs-amd64']);
       const info = JSON.parse(await readFile(join(ws.dir, inside), 'utf8')) as Parameters<typeof recordsOf>[0];
       const listing = await runImage(ws.staged(record(recordsOf(info), 'docs-amd64').digest));
@@ -247,7 +243,7 @@ describe('imagewright build, end to end on examples/prereqs', { timeout: 15 * 60
       assert.doesNotMatch(listing, /image-info\.json|\.imagewright|takeover/, 'an own file reached the image');
       // The build rewrote image-info and wrote a log inside the context: still nothing to build.
       await ws.clearLog();
-      ok(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'second build');
+      succeeded(await ws.cli('build', '--push', '--image-info', inside, '--log-dir', logDir), 'second build');
       assert.deepEqual(await ws.builtTags(), []);
     });
   });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MatrixEntry, MatrixPlan } from '../../src/matrix/index.js';
 import { snapshotTree } from '../helpers/adversarial.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { type CliResult, runCli, succeeded } from '../helpers/cli.js';
 import { engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 import { copyExample } from '../helpers/legs.js';
 
@@ -32,11 +32,6 @@ interface LegFile {
 
 function legRecords(file: LegFile): LegRecord[] {
   return file.repos.flatMap((r) => r.images.flatMap((i) => i.platforms));
-}
-
-function ok(result: CliResult, what: string): CliResult {
-  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr.slice(-3000)}`);
-  return result;
 }
 
 /** Exit 2 with one error line matching `message`, the folder as it was. */
@@ -75,7 +70,7 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
   const runLeg = async (leg: MatrixEntry, checkout: string, out: string, extra: string[] = [], ofPlan: MatrixPlan = plan): Promise<CliResult> => {
     const dir = await copyExample(root, checkout);
     if (leg.wave > 0) await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
-    return ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(ofPlan), '-i', 'image-info.json', '--image-info-out', out, ...extra], dir), `leg ${leg.leg}`);
+    return succeeded(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(ofPlan), '-i', 'image-info.json', '--image-info-out', out, ...extra], dir), `leg ${leg.leg}`);
   };
 
   before(async () => {
@@ -85,7 +80,7 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     prefix = `${uniqueRepoPrefix('all-or-nothing')}/`;
     root = await mkdtemp(join(tmpdir(), 'iw-legs-aon-'));
     coordinator = await copyExample(root, 'coordinator');
-    const matrix = JSON.parse(ok(await cli(['matrix', '--format', 'json'], coordinator), 'matrix').stdout) as { waves: number; plan: MatrixPlan; legs: MatrixEntry[] };
+    const matrix = JSON.parse(succeeded(await cli(['matrix', '--format', 'json'], coordinator), 'matrix').stdout) as { waves: number; plan: MatrixPlan; legs: MatrixEntry[] };
     plan = matrix.plan;
     legs = matrix.legs;
     assert.equal(matrix.waves, 2);
@@ -103,7 +98,7 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
         files.push(out);
       }
       // Between waves: the legs of waves 0..wave are expected, no more.
-      ok(await cli(['merge-image-info', '--plan', JSON.stringify(plan), '--wave', String(wave), '--out', 'waves.json', ...files], coordinator), `merge wave ${wave}`);
+      succeeded(await cli(['merge-image-info', '--plan', JSON.stringify(plan), '--wave', String(wave), '--out', 'waves.json', ...files], coordinator), `merge wave ${wave}`);
     }
   });
 
@@ -131,13 +126,13 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
 
   it('a leg file of another plan: merge refuses with exit 2 naming the file, and writes nothing', async () => {
     // The same matrix planned from another image-info is another plan: its id differs, its legs do not.
-    const other = JSON.parse(ok(await cli(['matrix', '--format', 'json', '-i', 'waves.json'], coordinator), 'matrix again').stdout) as { plan: MatrixPlan };
+    const other = JSON.parse(succeeded(await cli(['matrix', '--format', 'json', '-i', 'waves.json'], coordinator), 'matrix again').stdout) as { plan: MatrixPlan };
     assert.notEqual(other.plan.id, plan.id);
     const leg = legs.find((l) => l.wave === 0) as MatrixEntry;
     const dir = await copyExample(root, 'other-plan');
     await cp(join(coordinator, 'waves.json'), join(dir, 'image-info.json'));
     const stray = join(root, 'other-plan.json');
-    ok(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(other.plan), '-i', 'image-info.json', '--image-info-out', stray], dir), 'leg of the other plan');
+    succeeded(await cli(['build', '--push', '--leg', leg.leg, '--plan', JSON.stringify(other.plan), '-i', 'image-info.json', '--image-info-out', stray], dir), 'leg of the other plan');
     const files = [...legFiles.entries()].map(([name, file]) => (name === leg.leg ? stray : file));
     const before = snapshotTree(coordinator);
     const result = await seconds(cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'image-info.json', ...files], coordinator), 60);
@@ -145,7 +140,7 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
   });
 
   it("merge-image-info --publish without the build's --repo-prefix keeps every leg's record", async () => {
-    const result = ok(await cli(['merge-image-info', '--publish', '--out', 'image-info.json', ...legFiles.values()], coordinator, false), 'merge without the prefix');
+    const result = succeeded(await cli(['merge-image-info', '--publish', '--out', 'image-info.json', ...legFiles.values()], coordinator, false), 'merge without the prefix');
     assert.match(result.stderr, /: 9 platform record\(s\)\n$/);
     const merged = JSON.parse(await readFile(join(coordinator, 'image-info.json'), 'utf8')) as LegFile;
     assert.equal(merged.imagewrightLeg, undefined, 'the merged file carries no leg stamp');
@@ -196,7 +191,7 @@ describe('the CI scale-out is all-or-nothing', { timeout: 20 * 60_000 }, () => {
     assert.ok(legRecords(second).every((r) => r.isUnchanged === undefined), "recorded as this run's images, not as unchanged ones");
     assert.equal((rerun.stderr.match(/^.*reused .*\(pushed by an earlier attempt of this leg\)$/gm) ?? []).length, legRecords(first).length, rerun.stderr);
     const withAgain = [...legFiles].map(([n, file]) => (n === name ? again : file));
-    const merged = ok(await cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'rerun.json', ...withAgain], coordinator), 'merge with the re-run leg');
+    const merged = succeeded(await cli(['merge-image-info', '--publish', '--plan', JSON.stringify(plan), '--out', 'rerun.json', ...withAgain], coordinator), 'merge with the re-run leg');
     assert.match(merged.stderr, /: 9 platform record\(s\)\n$/);
 
     // Only this plan's images are taken: under another plan (a matrix planned anew) the same leg builds over them.

@@ -19,17 +19,12 @@ import { after, before, describe, it } from 'node:test';
 import { findPlatformRecord, readImageInfo, type ImageInfo, type PlatformRecord } from '../../src/imageinfo/index.js';
 import type { MatrixEntry } from '../../src/matrix/index.js';
 import { createRegistryClient } from '../../src/registry/index.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { type CliResult, runCli, succeeded } from '../helpers/cli.js';
 import { engineProcessEnv, ensureBaseImages, loadEngineEnv, uniqueRepoPrefix } from '../helpers/engine.js';
 import { copyExample } from '../helpers/legs.js';
 
 function records(info: ImageInfo): Array<{ repo: string; record: PlatformRecord }> {
   return info.repos.flatMap((r) => r.images.flatMap((i) => i.platforms.map((record) => ({ repo: r.repo, record }))));
-}
-
-function ok(result: CliResult, what: string): CliResult {
-  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr.slice(-3000)}`);
-  return result;
 }
 
 describe('build legs, merged and published, equal one build --push', { timeout: 20 * 60_000 }, () => {
@@ -81,7 +76,7 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
    * then the final merge and publish. Returns each leg's stderr.
    */
   async function runLegs(coordinator: string, matrixArgs: string[], edit: (dir: string) => Promise<void>): Promise<{ legs: MatrixEntry[]; waves: number; logs: string[] }> {
-    const { stdout } = ok(await cli(['matrix', '--format', 'json', ...matrixArgs], coordinator), 'matrix');
+    const { stdout } = succeeded(await cli(['matrix', '--format', 'json', ...matrixArgs], coordinator), 'matrix');
     const matrix = JSON.parse(stdout) as { waves: number; legs: MatrixEntry[] };
     const legFiles: string[] = [];
     const logs: string[] = [];
@@ -94,15 +89,15 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
         const start = wave > 0 ? join(coordinator, 'waves.json') : committed;
         if (existsSync(start)) await cp(start, join(dir, 'image-info.json'));
         const out = join(root, `${leg.leg}-${Date.now().toString(36)}.json`);
-        logs.push(ok(await cli(['build', '--push', '--leg', leg.leg, '-i', 'image-info.json', '--image-info-out', out], dir), `leg ${leg.leg}`).stderr);
+        logs.push(succeeded(await cli(['build', '--push', '--leg', leg.leg, '-i', 'image-info.json', '--image-info-out', out], dir), `leg ${leg.leg}`).stderr);
         waveFiles.push(out);
       }
       // Between waves: the committed file with the legs so far laid over it.
       if (existsSync(committed)) await cp(committed, join(coordinator, 'waves.json'));
-      ok(await cli(['merge-image-info', '--out', 'waves.json', ...legFiles, ...waveFiles], coordinator), `merge wave ${wave}`);
+      succeeded(await cli(['merge-image-info', '--out', 'waves.json', ...legFiles, ...waveFiles], coordinator), `merge wave ${wave}`);
       legFiles.push(...waveFiles);
     }
-    ok(await cli(['merge-image-info', '--out', 'image-info.json', '--publish', ...legFiles], coordinator), 'final merge');
+    succeeded(await cli(['merge-image-info', '--out', 'image-info.json', '--publish', ...legFiles], coordinator), 'final merge');
     await rm(join(coordinator, 'waves.json'), { force: true });
     return { ...matrix, logs };
   }
@@ -126,7 +121,7 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
       [['linux-amd64v2-src-cross-arm64', ['linux-amd64-src-builder-graph']]],
     );
     assert.ok(first.logs.every((log) => !log.includes('pushed by an earlier attempt')), 'every leg built');
-    const published = ok(await cli(['publish-manifest', '-i', 'image-info.json'], coordinator), 'publish-manifest');
+    const published = succeeded(await cli(['publish-manifest', '-i', 'image-info.json'], coordinator), 'publish-manifest');
     assert.match(published.stdout, /\[utils\] published/);
     const legsInfo = (await readImageInfo(join(coordinator, 'image-info.json'))) as ImageInfo;
 
@@ -143,9 +138,9 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
     assert.equal(await assertTagsMatch(legsInfo), 11);
 
     // Nothing left to build: --only-changed gives no leg, and publishing again changes nothing.
-    const rest = ok(await cli(['matrix', '--format', 'github', '--only-changed', '-i', 'image-info.json'], coordinator), 'matrix --only-changed');
+    const rest = succeeded(await cli(['matrix', '--format', 'github', '--only-changed', '-i', 'image-info.json'], coordinator), 'matrix --only-changed');
     assert.equal(rest.stdout.trim(), '{"include":[]}');
-    assert.match(ok(await cli(['publish-manifest', '-i', 'image-info.json'], coordinator), 'publish again').stdout, /\[utils\] unchanged/);
+    assert.match(succeeded(await cli(['publish-manifest', '-i', 'image-info.json'], coordinator), 'publish again').stdout, /\[utils\] unchanged/);
 
     // A change, built by the legs --only-changed computes: the platforms no leg touched keep their records, marked isUnchanged.
     await newBuilder(coordinator);
@@ -156,11 +151,11 @@ describe('build legs, merged and published, equal one build --push', { timeout: 
     // The single build of the same two states, from nothing (a run without image-info looks at no tag), then the change.
     // It keeps an image-info file of its own on the legs' tags: it takes them over (docs/usage.md, build).
     const single = await copyExample(root, 'single');
-    ok(await cli(['build', '--push', '--take-over-tags', '-i', 'image-info.json'], single), 'single build');
+    succeeded(await cli(['build', '--push', '--take-over-tags', '-i', 'image-info.json'], single), 'single build');
     const singleInfo = (await readImageInfo(join(single, 'image-info.json'))) as ImageInfo;
     assert.equal(await assertTagsMatch(singleInfo), 11);
     await newBuilder(single);
-    ok(await cli(['build', '--push', '-i', 'image-info.json'], single), 'single build of the change');
+    succeeded(await cli(['build', '--push', '-i', 'image-info.json'], single), 'single build of the change');
     const singleAfterChange = (await readImageInfo(join(single, 'image-info.json'))) as ImageInfo;
 
     // Same platforms, tags and build keys; internal reads at the same keys.

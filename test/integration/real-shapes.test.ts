@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { digestOfReference, shortDigest } from '../../src/digest.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { type CliResult, runCli, succeeded } from '../helpers/cli.js';
 import { registryDigest, runImage } from '../helpers/e2e.js';
 import { ensureBaseImages, loadEngineEnv, repoRoot, run, uniqueRepoPrefix } from '../helpers/engine.js';
 import { pushImage } from '../helpers/registry-content.js';
@@ -50,10 +50,6 @@ interface RecordJson {
   architecture: string;
   commitUrl?: string;
   fromImages?: Array<{ instruction: string; ref: string; digest: string; internal: boolean }>;
-}
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited with ${result.code}:\n${result.stderr}`);
 }
 
 class Staging {
@@ -113,7 +109,7 @@ class Staging {
   /** The ids `plan` decides to build (the Windows platform, which this engine never builds, left out). */
   async planned(...args: string[]): Promise<string[]> {
     const result = await this.cli('plan', '--format', 'json', ...this.stagingArgs, ...args);
-    ok(result, 'plan');
+    succeeded(result, 'plan');
     const plan = JSON.parse(result.stdout) as PlanJson;
     return plan.platforms.filter((p) => p.decision === 'build' && !p.id.includes('nanoserver')).map((p) => p.id.slice(p.id.indexOf(':') + 1)).sort();
   }
@@ -126,7 +122,7 @@ class Staging {
   /** `build --push` of the Linux platforms (a Linux engine cannot build the Windows one); returns the tags built. */
   async build(): Promise<string[]> {
     await rm(this.logFile, { force: true });
-    ok(await this.cli('build', '--push', '--image-info', 'image-info.json', '--path', 'src/linux/**', ...this.stagingArgs), 'build');
+    succeeded(await this.cli('build', '--push', '--image-info', 'image-info.json', '--path', 'src/linux/**', ...this.stagingArgs), 'build');
     if (!existsSync(this.logFile)) return [];
     const calls = (await readFile(this.logFile, 'utf8')).split('\n').filter((l) => l.length > 0).map((l) => l.split('\x1f'));
     return calls
@@ -171,7 +167,7 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
   it('the graph under --registry-override and --repo-prefix equals the graph without them', async () => {
     const graph = async (...args: string[]): Promise<GraphJson> => {
       const result = await staging.cli('graph', ...args);
-      ok(result, 'graph');
+      succeeded(result, 'graph');
       return JSON.parse(result.stdout) as GraphJson;
     };
     const plain = await graph();
@@ -236,7 +232,7 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
       record.dockerfile = record.dockerfile.replace(/\/Dockerfile$/, '');
     });
     const fromImageBuilder = await staging.cli('plan', '--format', 'json', '--image-info', 'imagebuilder.json', ...staging.stagingArgs);
-    ok(fromImageBuilder, 'plan');
+    succeeded(fromImageBuilder, 'plan');
     assert.doesNotMatch(fromImageBuilder.stderr, /warning/);
     const reasons = (JSON.parse(fromImageBuilder.stdout) as PlanJson).platforms.filter((p) => !p.id.includes('nanoserver')).map((p) => p.reasons.map((r) => r.kind).join());
     assert.deepEqual(reasons, LINUX.map(() => 'no-build-key'));
@@ -248,7 +244,7 @@ describe('the real repository\'s shapes, staged with --registry-override and --r
     assert.deepEqual(await staging.planned('--image-info', 'staged.json'), []);
     // The prefix of another run: nothing belongs, and one warning says which repo names the file has.
     const other = await staging.cli('plan', '--image-info', 'staged.json', ...staging.stagingArgs.map((a) => (a === staging.repoPrefix ? 'stage-other/' : a)));
-    ok(other, 'plan');
+    succeeded(other, 'plan');
     assert.deepEqual(other.stderr.trim().split('\n').filter((l) => l.includes('belongs to')), [
       `imagewright: warning: staged.json: none of its ${LINUX.length} platform records belongs to a platform of the manifest, so every platform is new: ` +
         `the closest repo names it has are "${staging.repoPrefix}${REPO}" (the manifest's "${REPO}"); image-info names repos as the manifest does, without --repo-prefix`,
